@@ -1,0 +1,48 @@
+//! `portcullis rules`: the effective rules, in the order they are evaluated.
+
+use std::path::PathBuf;
+
+use crate::config::load_policy;
+
+pub fn run(config: Option<PathBuf>) -> anyhow::Result<u8> {
+    let policy = load_policy(config)?;
+    let rows: Vec<[String; 5]> = policy
+        .rules()
+        .enumerate()
+        .map(|(i, r)| {
+            [
+                (i + 1).to_string(),
+                r.name.clone(),
+                r.action.name().to_owned(),
+                r.direction_name().to_owned(),
+                r.origin.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["#", "rule", "action", "direction", "from"].map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.len());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+    println!(
+        "default: {} (when no rule matches)",
+        policy.default_action().name()
+    );
+    for r in policy.disabled_rules() {
+        println!(
+            "disabled: {} (built-in, switched off by disable_builtin)",
+            r.name
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,34 @@
+//! `portcullis run -- CMD...`: the stdio wrapper.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use portcullis_core::policy::Mode;
+use portcullis_relay::RelayOptions;
+
+use crate::config::load_policy;
+
+pub fn run(
+    config: Option<PathBuf>,
+    name: String,
+    monitor: bool,
+    command: Vec<OsString>,
+) -> anyhow::Result<u8> {
+    // A policy that fails to load must not leave the server unprotected: refuse to start it.
+    let policy = load_policy(config)?;
+    let monitor = monitor || policy.mode == Mode::Monitor;
+    if monitor {
+        tracing::warn!(server = %name, "monitor mode: decisions are logged, nothing is blocked");
+    }
+    let code = portcullis_relay::run(
+        Arc::new(policy),
+        RelayOptions {
+            server_name: name,
+            monitor,
+            command,
+        },
+    )?;
+    // Exit codes above 255 do not exist; a shell reports 128+signal the same way.
+    Ok(u8::try_from(code).unwrap_or(1))
+}

@@ -1,0 +1,77 @@
+//! Finding and loading the configuration layers.
+//!
+//! User configuration: `--config`, then `$PORTCULLIS_CONFIG`, then `config.yaml` in
+//! `$PORTCULLIS_HOME` or the platform's configuration directory, then none (built-ins only).
+//! Project configuration: `.portcullis.yaml` in the working directory, which may only tighten.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use etcetera::AppStrategy;
+use portcullis_core::detect::paths::PathContext;
+use portcullis_core::policy::{Policy, Source, Sources};
+
+/// Names a project file may have, in the server's working directory.
+pub const PROJECT_FILES: [&str; 2] = [".portcullis.yaml", ".portcullis.yml"];
+
+/// The user configuration file to load, if any.
+pub fn user_config_path(explicit: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(path) = explicit {
+        return Ok(Some(path));
+    }
+    if let Some(path) = std::env::var_os("PORTCULLIS_CONFIG").filter(|p| !p.is_empty()) {
+        return Ok(Some(PathBuf::from(path)));
+    }
+    let path = config_dir()?.join("config.yaml");
+    Ok(path.exists().then_some(path))
+}
+
+/// Our per-user configuration directory (`$PORTCULLIS_HOME` when set).
+pub fn config_dir() -> anyhow::Result<PathBuf> {
+    if let Some(home) = std::env::var_os("PORTCULLIS_HOME").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    let strategy = etcetera::choose_app_strategy(etcetera::AppStrategyArgs {
+        top_level_domain: "dev".into(),
+        author: "portcullis".into(),
+        app_name: "portcullis".into(),
+    })
+    .context("cannot find your home directory to locate the configuration")?;
+    Ok(strategy.config_dir())
+}
+
+/// The project file in `dir`, if there is one.
+pub fn project_config_path(dir: &Path) -> Option<PathBuf> {
+    PROJECT_FILES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+pub fn read_source(path: &Path) -> anyhow::Result<Source> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    Ok(Source {
+        path: path.to_path_buf(),
+        text,
+    })
+}
+
+/// Where paths resolve: the user's home and the server's working directory (ours).
+pub fn path_context() -> anyhow::Result<PathContext> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(PathContext::for_host(etcetera::home_dir().ok(), cwd))
+}
+
+/// Loads and compiles every layer that applies here.
+pub fn load_policy(explicit: Option<PathBuf>) -> anyhow::Result<Policy> {
+    let paths = path_context()?;
+    let user = user_config_path(explicit)?
+        .map(|p| read_source(&p))
+        .transpose()?;
+    let project = project_config_path(&paths.cwd)
+        .map(|p| read_source(&p))
+        .transpose()?;
+    let policy = Policy::compile(&Sources { user, project }, paths)?;
+    Ok(policy)
+}

@@ -1,0 +1,104 @@
+//! `portcullis`: a firewall for the Model Context Protocol.
+//!
+//! This crate is the command line only: argument parsing and glue. Decisions live in
+//! `portcullis-core`, the stdio relay in `portcullis-relay`.
+
+mod cmd;
+mod config;
+mod demo;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about = "A firewall for the Model Context Protocol", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Wrap a stdio MCP server: `portcullis run --name fs -- npx -y @modelcontextprotocol/server-filesystem .`
+    Run {
+        /// Policy file (default: $PORTCULLIS_CONFIG, then the user configuration, then built-ins).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The server's name, which rules match with `server:`.
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Decide and log everything, block nothing.
+        #[arg(long)]
+        monitor: bool,
+        /// The server command and its arguments.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            required = true,
+            value_name = "CMD"
+        )]
+        command: Vec<OsString>,
+    },
+    /// Show the verdict the policy gives a message, with the rule, the reason and what matched.
+    Check(cmd::check::CheckArgs),
+    /// Check a configuration file (or the discovered ones) and report errors with file:line:column.
+    Validate {
+        /// The file to check; without it, the configuration Portcullis would load here.
+        file: Option<PathBuf>,
+        /// Check FILE as a project file (`.portcullis.yaml`), which may only tighten.
+        #[arg(long)]
+        project: bool,
+    },
+    /// List the effective rules in evaluation order, with where each came from.
+    Rules {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Replay a short attack story against a built-in demo server, through the real wrapper.
+    Demo,
+    /// The demo's MCP server (used by `portcullis demo`).
+    #[command(hide = true)]
+    DemoServer,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Run {
+            config,
+            name,
+            monitor,
+            command,
+        } => cmd::run::run(config, name, monitor, command),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Validate { file, project } => cmd::validate::run(file, project),
+        Command::Rules { config } => cmd::rules::run(config),
+        Command::Demo => demo::run(),
+        Command::DemoServer => demo::server(),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("portcullis: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs go to stderr only: stdout carries the protocol. `PORTCULLIS_LOG` sets the level.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .without_time()
+        .init();
+}

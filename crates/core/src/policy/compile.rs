@@ -1,0 +1,529 @@
+//! Turns configuration files into a [`Policy`]: patterns compiled once, errors located precisely.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::Regex;
+use serde_saphyr::{Location, Spanned};
+
+use super::config::{
+    ActionConfig, CommandArguments, ConditionConfig, ConfigFile, DefaultAction, DirectionConfig,
+    Mode, OneOrMany, PathConfig, RuleConfig, SecretConfig,
+};
+use super::error::ConfigError;
+use super::{
+    Action, Chain, CommandMatcher, CommandRecognizer, Condition, Matcher, Origin, PathMatcher,
+    Policy, Rule, Selector,
+};
+use crate::detect::paths::{PathContext, expand_pattern};
+use crate::detect::secrets::SecretKind;
+use crate::detect::shell::CommandCategory;
+use crate::framing::DEFAULT_MAX_MESSAGE_BYTES;
+use crate::message::Direction;
+
+/// The built-in policy, compiled into the binary.
+pub const BUILTIN_POLICY: &str = include_str!("builtin.yaml");
+
+/// A configuration text and where it came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Every layer that makes up the effective policy.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The user's configuration (`--config`, `PORTCULLIS_CONFIG` or the platform config file).
+    pub user: Option<Source>,
+    /// The project's `.portcullis.yaml`, which may only tighten.
+    pub project: Option<Source>,
+}
+
+/// Where a layer sits, which decides what it may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layer {
+    Builtin,
+    User,
+    Project,
+}
+
+impl Policy {
+    /// Compiles the built-in policy with the given user and project layers.
+    pub fn compile(sources: &Sources, paths: PathContext) -> Result<Self, ConfigError> {
+        let builtin_path = Path::new("<built-in>");
+        let builtin = parse(builtin_path, BUILTIN_POLICY)?;
+        let user = sources
+            .user
+            .as_ref()
+            .map(|s| parse(&s.path, &s.text).map(|c| (s, c)))
+            .transpose()?;
+        let project = sources
+            .project
+            .as_ref()
+            .map(|s| parse(&s.path, &s.text).map(|c| (s, c)))
+            .transpose()?;
+
+        let mut compiler = Compiler { paths: &paths };
+        let mut recognizer = CommandRecognizer::default();
+        compiler.add_command_arguments(
+            &mut recognizer,
+            builtin_path,
+            &builtin.command_arguments,
+        )?;
+
+        let mut rules = Vec::new();
+        let mut disabled = Vec::new();
+        let mut default = Action::Allow;
+        let mut mode = Mode::Enforce;
+        let mut max_message_bytes = DEFAULT_MAX_MESSAGE_BYTES;
+        if let Some((source, user)) = &user {
+            let file = source.path.as_path();
+            compiler.add_command_arguments(&mut recognizer, file, &user.command_arguments)?;
+            rules.extend(compiler.rules(file, Layer::User, &user.rules)?);
+            default = user
+                .default
+                .as_ref()
+                .map_or(Action::Allow, |d| match d.value {
+                    DefaultAction::Allow => Action::Allow,
+                    DefaultAction::Deny => Action::Deny,
+                });
+            mode = user.mode.as_ref().map_or(Mode::Enforce, |m| m.value);
+            if let Some(max) = &user.max_message_bytes {
+                max_message_bytes = max.value;
+            }
+            disabled = user.disable_builtin.clone();
+        }
+        let builtin_rules = compiler.rules(builtin_path, Layer::Builtin, &builtin.rules)?;
+        for name in &disabled {
+            if !builtin_rules.iter().any(|r| r.name == name.value) {
+                let file = user
+                    .as_ref()
+                    .map_or(builtin_path, |(s, _)| s.path.as_path());
+                return Err(ConfigError::at(
+                    file,
+                    name.referenced,
+                    format!(
+                        "`disable_builtin` names {:?}, which is not a built-in rule",
+                        name.value
+                    ),
+                    "run `portcullis rules` to list the built-in rule names",
+                ));
+            }
+        }
+        let (kept, off): (Vec<Rule>, Vec<Rule>) = builtin_rules
+            .into_iter()
+            .partition(|r| !disabled.iter().any(|d| d.value == r.name));
+        rules.extend(kept);
+
+        let project_chain = match &project {
+            Some((source, project)) => {
+                let file = source.path.as_path();
+                check_project_only_tightens(file, project, max_message_bytes)?;
+                compiler.add_command_arguments(
+                    &mut recognizer,
+                    file,
+                    &project.command_arguments,
+                )?;
+                if let Some(max) = &project.max_message_bytes {
+                    max_message_bytes = max.value;
+                }
+                let default = match project.default.as_ref().map(|d| d.value) {
+                    Some(DefaultAction::Deny) => Action::Deny,
+                    _ => Action::Allow,
+                };
+                Some(Chain {
+                    rules: compiler.rules(file, Layer::Project, &project.rules)?,
+                    default,
+                })
+            }
+            None => None,
+        };
+
+        Ok(Policy {
+            mode,
+            max_message_bytes,
+            main: Chain { rules, default },
+            project: project_chain,
+            disabled: off,
+            commands: recognizer,
+            paths,
+        })
+    }
+}
+
+/// Parses YAML into a [`ConfigFile`], mapping syntax and shape errors to `file:line:column`.
+fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(ConfigFile::default());
+    }
+    serde_saphyr::from_str::<ConfigFile>(text).map_err(|e| ConfigError::from_yaml(path, &e))
+}
+
+/// A project file may add rules but can never loosen what the user and built-ins enforce.
+fn check_project_only_tightens(
+    file: &Path,
+    project: &ConfigFile,
+    user_max: usize,
+) -> Result<(), ConfigError> {
+    const HINT: &str = "a project's .portcullis.yaml can only add restrictions; change this in your user configuration instead";
+    if let Some(mode) = project.mode.as_ref().filter(|m| m.value == Mode::Monitor) {
+        return Err(ConfigError::at(
+            file,
+            mode.referenced,
+            "a project file cannot switch to `mode: monitor`",
+            HINT,
+        ));
+    }
+    if let Some(name) = project.disable_builtin.first() {
+        return Err(ConfigError::at(
+            file,
+            name.referenced,
+            "a project file cannot disable built-in rules",
+            HINT,
+        ));
+    }
+    if let Some(max) = project
+        .max_message_bytes
+        .as_ref()
+        .filter(|m| m.value > user_max)
+    {
+        return Err(ConfigError::at(
+            file,
+            max.referenced,
+            format!("a project file cannot raise `max_message_bytes` above {user_max}"),
+            HINT,
+        ));
+    }
+    Ok(())
+}
+
+struct Compiler<'a> {
+    paths: &'a PathContext,
+}
+
+impl Compiler<'_> {
+    fn add_command_arguments(
+        &mut self,
+        recognizer: &mut CommandRecognizer,
+        file: &Path,
+        entries: &[CommandArguments],
+    ) -> Result<(), ConfigError> {
+        for entry in entries {
+            let tools = name_globs(&entry.tools).map_err(|e| ConfigError::plain(file, e))?;
+            recognizer.entries.push((tools, entry.arguments.clone()));
+        }
+        Ok(())
+    }
+
+    fn rules(
+        &mut self,
+        file: &Path,
+        layer: Layer,
+        rules: &[Spanned<RuleConfig>],
+    ) -> Result<Vec<Rule>, ConfigError> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::with_capacity(rules.len());
+        for rule in rules {
+            if seen.contains(&rule.value.name.as_str()) {
+                return Err(ConfigError::at(
+                    file,
+                    rule.referenced,
+                    format!("duplicate rule name {:?}", rule.value.name),
+                    "rule names identify rules in logs and in `disable_builtin`; make them unique",
+                ));
+            }
+            seen.push(&rule.value.name);
+            out.push(self.rule(file, layer, rule)?);
+        }
+        Ok(out)
+    }
+
+    fn rule(
+        &mut self,
+        file: &Path,
+        layer: Layer,
+        spanned: &Spanned<RuleConfig>,
+    ) -> Result<Rule, ConfigError> {
+        let rule = &spanned.value;
+        let at =
+            |message: String, hint: &str| ConfigError::at(file, spanned.referenced, message, hint);
+        if rule.name.trim().is_empty() {
+            return Err(at(
+                "a rule needs a non-empty `name`".into(),
+                "give the rule a short kebab-case name",
+            ));
+        }
+        let globs =
+            |field: &str, value: &Option<OneOrMany>| -> Result<Option<GlobSet>, ConfigError> {
+                value
+                    .clone()
+                    .map(|v| name_globs(&v.into_vec()))
+                    .transpose()
+                    .map_err(|e| {
+                        at(
+                            format!("rule {:?}: `{field}`: {e}", rule.name),
+                            "globs use `*`, `?`, `[abc]` and `{a,b}`",
+                        )
+                    })
+            };
+        let conditions = rule
+            .arguments
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                self.condition(c).map_err(|(message, hint)| {
+                    at(
+                        format!(
+                            "rule {:?}, argument condition {}: {message}",
+                            rule.name,
+                            i + 1
+                        ),
+                        hint,
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let origin = match layer {
+            Layer::Builtin => Origin::Builtin,
+            Layer::User => Origin::User {
+                file: file.to_path_buf(),
+                line: spanned.referenced.line(),
+            },
+            Layer::Project => Origin::Project {
+                file: file.to_path_buf(),
+                line: spanned.referenced.line(),
+            },
+        };
+        let action = match rule.action {
+            ActionConfig::Allow => Action::Allow,
+            ActionConfig::Deny => Action::Deny,
+            ActionConfig::Ask => Action::Ask,
+            ActionConfig::Log => Action::Log,
+        };
+        Ok(Rule {
+            name: rule.name.clone(),
+            action,
+            reason: rule
+                .reason
+                .clone()
+                .unwrap_or_else(|| format!("matched rule {}", rule.name)),
+            origin,
+            direction: match rule.direction {
+                None | Some(DirectionConfig::ToServer) => Some(Direction::ToServer),
+                Some(DirectionConfig::ToClient) => Some(Direction::ToClient),
+                Some(DirectionConfig::Any) => None,
+            },
+            method: globs("method", &rule.method)?,
+            server: globs("server", &rule.server)?,
+            tool: globs("tool", &rule.tool)?,
+            resource: globs("resource", &rule.resource)?,
+            prompt: globs("prompt", &rule.prompt)?,
+            conditions,
+        })
+    }
+
+    fn condition(&mut self, c: &ConditionConfig) -> Result<Condition, (String, &'static str)> {
+        let selector = match (&c.key, &c.pointer, c.any) {
+            (Some(key), None, None | Some(false)) => {
+                Selector::Key(name_glob(key).map_err(|e| {
+                    (
+                        format!("`key`: {e}"),
+                        "a key is a glob over object keys, e.g. `path` or `*_path`",
+                    )
+                })?)
+            }
+            (None, Some(ptr), None | Some(false)) => {
+                if !(ptr.is_empty() || ptr.starts_with('/')) {
+                    return Err((
+                        format!("`pointer` {ptr:?} is not a JSON pointer"),
+                        "a JSON pointer starts with `/`, e.g. `/options/path` or `/files/0`",
+                    ));
+                }
+                Selector::Pointer(ptr.clone())
+            }
+            (None, None, _) => Selector::Any,
+            _ => {
+                return Err((
+                    "use only one selector: `key`, `pointer` or `any`".into(),
+                    "split the condition in two if you need both",
+                ));
+            }
+        };
+        let mut matchers = Vec::new();
+        if let Some(v) = &c.equals {
+            matchers.push(Matcher::Equals(v.clone()));
+        }
+        if let Some(g) = &c.glob {
+            let set = name_globs(&g.clone().into_vec()).map_err(|e| {
+                (
+                    format!("`glob`: {e}"),
+                    "globs use `*`, `?`, `[abc]` and `{a,b}`",
+                )
+            })?;
+            matchers.push(Matcher::Glob(set));
+        }
+        if let Some(r) = &c.regex {
+            let re = Regex::new(r).map_err(|e| {
+                (
+                    format!("`regex` {r:?} does not compile: {e}"),
+                    "Portcullis uses linear-time regular expressions: no look-around or backreferences",
+                )
+            })?;
+            matchers.push(Matcher::Regex(re));
+        }
+        if let Some(p) = &c.path {
+            matchers.push(Matcher::Path(self.path_matcher(p)?));
+        }
+        if let Some(cmd) = &c.command {
+            let mut categories = Vec::new();
+            for name in &cmd.detect {
+                if name == "all" {
+                    categories.extend(CommandCategory::ALL);
+                } else {
+                    categories.push(CommandCategory::from_name(name).ok_or_else(|| {
+                        (
+                            format!("unknown command category {name:?}"),
+                            "categories: recursive-delete, filesystem-format, raw-device-write, fork-bomb, download-exec, decode-exec, reverse-shell, or all",
+                        )
+                    })?);
+                }
+            }
+            let programs = if cmd.program.is_empty() {
+                None
+            } else {
+                Some(name_globs(&cmd.program).map_err(|e| {
+                    (
+                        format!("`command.program`: {e}"),
+                        "program names are globs such as `kubectl` or `python*`",
+                    )
+                })?)
+            };
+            if categories.is_empty() && programs.is_none() {
+                return Err((
+                    "`command` needs `detect` or `program`".into(),
+                    "for example `command: { detect: [all] }`",
+                ));
+            }
+            matchers.push(Matcher::Command(CommandMatcher {
+                categories,
+                programs,
+            }));
+        }
+        if let Some(s) = &c.secret {
+            let kinds = match s {
+                SecretConfig::All(true) => SecretKind::ALL.to_vec(),
+                SecretConfig::All(false) => Vec::new(),
+                SecretConfig::Kinds(names) => names
+                    .iter()
+                    .map(|n| {
+                        SecretKind::from_name(n).ok_or_else(|| {
+                            (
+                                format!("unknown secret kind {n:?}"),
+                                "run `portcullis rules --secret-kinds` for the list, or use `secret: true`",
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+            matchers.push(Matcher::Secret(kinds));
+        }
+        if let Some(e) = &c.entropy {
+            matchers.push(Matcher::Entropy {
+                min_bits: e.min_bits,
+                min_length: e.min_length,
+            });
+        }
+        if let Some(s) = &c.size {
+            matchers.push(Matcher::Size { over: s.over });
+        }
+        match matchers.len() {
+            1 => Ok(Condition {
+                selector,
+                matcher: matchers.pop().expect("one matcher"),
+            }),
+            0 => Err((
+                "no matcher".into(),
+                "add one of: equals, glob, regex, path, command, secret, entropy, size",
+            )),
+            _ => Err((
+                "more than one matcher in one condition".into(),
+                "conditions hold one matcher each; list several conditions to require them all",
+            )),
+        }
+    }
+
+    fn path_matcher(&self, p: &PathConfig) -> Result<PathMatcher, (String, &'static str)> {
+        let set = |patterns: &[String]| -> Result<Option<GlobSet>, (String, &'static str)> {
+            if patterns.is_empty() {
+                return Ok(None);
+            }
+            let mut builder = GlobSetBuilder::new();
+            for pattern in patterns {
+                let expanded = expand_pattern(pattern, self.paths);
+                let glob = GlobBuilder::new(&expanded)
+                    .literal_separator(true)
+                    .case_insensitive(self.paths.case_insensitive)
+                    .backslash_escape(true)
+                    .build()
+                    .map_err(|e| {
+                        (
+                            format!("path pattern {pattern:?}: {e}"),
+                            "paths may use `~`, `$HOME`, `*`, `**` and `?`",
+                        )
+                    })?;
+                builder.add(glob);
+            }
+            builder
+                .build()
+                .map(Some)
+                .map_err(|e| (e.to_string(), "check the path patterns"))
+        };
+        let matcher = PathMatcher {
+            under: set(&p.under)?,
+            glob: set(&p.glob)?,
+            not_under: set(&p.not_under)?,
+        };
+        if matcher.under.is_none() && matcher.glob.is_none() && matcher.not_under.is_none() {
+            return Err((
+                "`path` needs `under`, `glob` or `not_under`".into(),
+                "for example `path: { under: [\"~/.ssh\"] }`",
+            ));
+        }
+        Ok(matcher)
+    }
+}
+
+fn name_glob(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
+    Glob::new(pattern).map(|g| g.compile_matcher())
+}
+
+fn name_globs(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        builder.add(Glob::new(p)?);
+    }
+    builder.build()
+}
+
+impl ConfigError {
+    fn at(file: &Path, loc: Location, message: impl Into<String>, hint: &str) -> Self {
+        ConfigError {
+            file: file.to_path_buf(),
+            line: loc.line(),
+            column: loc.column(),
+            message: message.into(),
+            hint: hint.to_owned(),
+        }
+    }
+
+    fn plain(file: &Path, err: globset::Error) -> Self {
+        ConfigError {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: err.to_string(),
+            hint: "check the `command_arguments` tool globs".into(),
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! Evaluation: judge one message view against the compiled chains.
+
+use globset::GlobSet;
+use serde_json::Value;
+
+use super::facts::{Facts, walk};
+use super::{
+    Action, Chain, CommandMatcher, Condition, Matcher, PathMatcher, Policy, Rule, Selector,
+};
+use crate::detect::paths::{CanonicalPath, ancestors};
+use crate::detect::secrets::{scan, shannon_entropy};
+use crate::detect::shell::{analyze, analyze_argv};
+use crate::message::View;
+
+/// The verdict on one message, with what justifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub action: Action,
+    /// The rule that decided, or `None` when the default did.
+    pub rule: Option<String>,
+    /// Why, in words a person understands.
+    pub reason: String,
+    /// The canonical forms that matched (resolved paths, parsed commands, secret kinds).
+    pub evidence: Vec<String>,
+}
+
+impl Decision {
+    fn default_for(action: Action) -> Self {
+        Decision {
+            action,
+            rule: None,
+            reason: format!("no rule matched; the default is {}", action.name()),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// The one-line explanation used in error messages and logs.
+    pub fn explain(&self) -> String {
+        let mut text = self.reason.clone();
+        if !self.evidence.is_empty() {
+            text.push_str(" (");
+            text.push_str(&self.evidence.join("; "));
+            text.push(')');
+        }
+        text
+    }
+}
+
+impl Policy {
+    /// Judges a message. Pure apart from resolving symlinks of paths that exist.
+    pub fn evaluate(&self, view: &View<'_>) -> Decision {
+        let facts = Facts::new(
+            view.payload,
+            view.target.tool.as_deref(),
+            &self.commands,
+            &self.paths,
+        );
+        let main = evaluate_chain(&self.main, view, &facts);
+        match &self.project {
+            Some(project) => {
+                let tightened = evaluate_chain(project, view, &facts);
+                if tightened.action > main.action {
+                    tightened
+                } else {
+                    main
+                }
+            }
+            None => main,
+        }
+    }
+}
+
+fn evaluate_chain(chain: &Chain, view: &View<'_>, facts: &Facts<'_>) -> Decision {
+    for rule in &chain.rules {
+        if let Some(evidence) = rule_matches(rule, view, facts) {
+            return Decision {
+                action: rule.action,
+                rule: Some(rule.name.clone()),
+                reason: rule.reason.clone(),
+                evidence,
+            };
+        }
+    }
+    Decision::default_for(chain.default)
+}
+
+/// `Some(evidence)` when every part of the rule matches.
+fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> Option<Vec<String>> {
+    if rule.direction.is_some_and(|d| d != view.direction) {
+        return None;
+    }
+    let target = view.target;
+    let header = [
+        (&rule.method, Some(target.method.as_str())),
+        (&rule.server, Some(view.server)),
+        (&rule.tool, target.tool.as_deref()),
+        (&rule.resource, target.resource.as_deref()),
+        (&rule.prompt, target.prompt.as_deref()),
+    ];
+    for (globs, value) in header {
+        if !header_matches(globs.as_ref(), value) {
+            return None;
+        }
+    }
+    let mut evidence = Vec::new();
+    for condition in &rule.conditions {
+        evidence.extend(condition_matches(condition, facts)?);
+    }
+    Some(evidence)
+}
+
+fn header_matches(globs: Option<&GlobSet>, value: Option<&str>) -> bool {
+    match (globs, value) {
+        (None, _) => true,
+        (Some(g), Some(v)) => g.is_match(v),
+        (Some(_), None) => false,
+    }
+}
+
+fn condition_matches(condition: &Condition, facts: &Facts<'_>) -> Option<Vec<String>> {
+    let evidence = match &condition.selector {
+        Selector::Any => match_any(&condition.matcher, facts),
+        Selector::Key(glob) => {
+            let mut selected = Vec::new();
+            if let Some(payload) = facts.payload {
+                walk(payload, &mut String::new(), &mut |pointer, node, key| {
+                    if key.is_some_and(|k| glob.is_match(k)) {
+                        selected.push((pointer.to_owned(), node));
+                    }
+                });
+            }
+            match_selected(&condition.matcher, &selected, facts)
+        }
+        Selector::Pointer(ptr) => {
+            let selected: Vec<(String, &Value)> = facts
+                .payload
+                .and_then(|p| p.pointer(ptr))
+                .map(|v| (ptr.clone(), v))
+                .into_iter()
+                .collect();
+            match_selected(&condition.matcher, &selected, facts)
+        }
+    };
+    (!evidence.is_empty()).then_some(evidence)
+}
+
+/// Matches against every value of the payload, using the shared facts.
+fn match_any(matcher: &Matcher, facts: &Facts<'_>) -> Vec<String> {
+    match matcher {
+        Matcher::Path(m) => facts
+            .paths()
+            .iter()
+            .filter(|p| path_matches(m, &p.canonical))
+            .map(|p| describe_path(&p.pointer, &p.raw, &p.canonical))
+            .collect(),
+        Matcher::Command(m) => facts
+            .commands()
+            .iter()
+            .flat_map(|c| command_evidence(m, &c.pointer, &c.analysis))
+            .collect(),
+        Matcher::Secret(kinds) => facts
+            .secrets()
+            .iter()
+            .filter(|s| kinds.contains(&s.kind))
+            .map(|s| format!("{} at {}", s.kind.describe(), pointer_or_root(&s.pointer)))
+            .collect(),
+        Matcher::Size { over } => {
+            let size = facts.payload.map_or(0, json_size);
+            if size > *over {
+                vec![format!("arguments are {size} bytes, over {over}")]
+            } else {
+                Vec::new()
+            }
+        }
+        Matcher::Equals(expected) => {
+            let mut out = Vec::new();
+            if let Some(p) = facts.payload {
+                walk(p, &mut String::new(), &mut |pointer, node, _| {
+                    if node == expected {
+                        out.push(format!("{} equals {expected}", pointer_or_root(pointer)));
+                    }
+                });
+            }
+            out
+        }
+        Matcher::Glob(_) | Matcher::Regex(_) | Matcher::Entropy { .. } => facts
+            .strings()
+            .iter()
+            .filter_map(|s| {
+                text_matches(matcher, s.text)
+                    .map(|d| format!("{d} at {}", pointer_or_root(&s.pointer)))
+            })
+            .collect(),
+    }
+}
+
+/// Matches against the values chosen by a `key` or `pointer` selector.
+fn match_selected(
+    matcher: &Matcher,
+    selected: &[(String, &Value)],
+    facts: &Facts<'_>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (pointer, value) in selected {
+        match matcher {
+            Matcher::Equals(expected) => {
+                if *value == expected {
+                    out.push(format!("{} equals {expected}", pointer_or_root(pointer)));
+                }
+            }
+            Matcher::Size { over } => {
+                let size = json_size(value);
+                if size > *over {
+                    out.push(format!(
+                        "{} is {size} bytes, over {over}",
+                        pointer_or_root(pointer)
+                    ));
+                }
+            }
+            Matcher::Command(m) => {
+                let analysis = match (value, string_array(value)) {
+                    (Value::String(s), _) => Some(analyze(s, facts_paths(facts))),
+                    (_, Some(argv)) => Some(analyze_argv(&argv, facts_paths(facts))),
+                    _ => None,
+                };
+                if let Some(a) = analysis {
+                    out.extend(command_evidence(m, pointer, &a));
+                }
+            }
+            _ => {
+                for text in nested_strings(value) {
+                    match matcher {
+                        Matcher::Path(m) => {
+                            if let Some(c) = facts.canonicalize(text).filter(|c| path_matches(m, c))
+                            {
+                                out.push(describe_path(pointer, text, &c));
+                            }
+                        }
+                        Matcher::Secret(kinds) => {
+                            for f in scan(text).into_iter().filter(|f| kinds.contains(&f.kind)) {
+                                out.push(format!(
+                                    "{} at {}",
+                                    f.kind.describe(),
+                                    pointer_or_root(pointer)
+                                ));
+                            }
+                        }
+                        _ => {
+                            if let Some(d) = text_matches(matcher, text) {
+                                out.push(format!("{d} at {}", pointer_or_root(pointer)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn facts_paths<'a>(facts: &'a Facts<'_>) -> &'a crate::detect::paths::PathContext {
+    facts.paths_context()
+}
+
+fn text_matches(matcher: &Matcher, text: &str) -> Option<String> {
+    match matcher {
+        Matcher::Glob(g) => g
+            .is_match(text)
+            .then(|| format!("{} matches the glob", quote(text))),
+        Matcher::Regex(r) => r
+            .is_match(text)
+            .then(|| format!("{} matches the pattern", quote(text))),
+        Matcher::Entropy {
+            min_bits,
+            min_length,
+        } => text
+            .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';'))
+            .filter(|t| t.chars().count() >= *min_length)
+            .map(shannon_entropy)
+            .find(|bits| bits >= min_bits)
+            .map(|bits| format!("a value with {bits:.1} bits of entropy per character")),
+        _ => None,
+    }
+}
+
+fn path_matches(m: &PathMatcher, path: &CanonicalPath) -> bool {
+    let under = |set: &GlobSet, form: &str| ancestors(form).any(|a| set.is_match(a));
+    path.forms().any(|form| {
+        let positive = match (&m.under, &m.glob) {
+            (None, None) => true,
+            (u, g) => {
+                u.as_ref().is_some_and(|u| under(u, form))
+                    || g.as_ref().is_some_and(|g| g.is_match(form))
+            }
+        };
+        positive && !m.not_under.as_ref().is_some_and(|n| under(n, form))
+    })
+}
+
+fn command_evidence(
+    m: &CommandMatcher,
+    pointer: &str,
+    analysis: &crate::detect::shell::CommandAnalysis,
+) -> Vec<String> {
+    let mut out: Vec<String> = analysis
+        .findings
+        .iter()
+        .filter(|f| m.categories.contains(&f.category))
+        .map(|f| {
+            format!(
+                "{}: {} in `{}`",
+                f.category.describe(),
+                f.detail,
+                analysis.canonical
+            )
+        })
+        .collect();
+    if let Some(programs) = &m.programs {
+        out.extend(
+            analysis
+                .programs
+                .iter()
+                .filter(|p| programs.is_match(p.as_str()))
+                .map(|p| format!("runs {p} at {}", pointer_or_root(pointer))),
+        );
+    }
+    out
+}
+
+fn describe_path(pointer: &str, raw: &str, canonical: &CanonicalPath) -> String {
+    let mut text = format!("path {}", canonical.lexical);
+    if let Some(real) = &canonical.real {
+        text.push_str(&format!(" -> {real}"));
+    }
+    if raw != canonical.lexical {
+        text.push_str(&format!(" from {}", quote(raw)));
+    }
+    text.push_str(&format!(" at {}", pointer_or_root(pointer)));
+    text
+}
+
+fn nested_strings(value: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    walk(value, &mut String::new(), &mut |_, node, _| {
+        if let Value::String(s) = node {
+            out.push(s.as_str());
+        }
+    });
+    out
+}
+
+fn string_array(v: &Value) -> Option<Vec<&str>> {
+    v.as_array()?.iter().map(Value::as_str).collect()
+}
+
+fn json_size(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        other => serde_json::to_string(other).map_or(0, |s| s.len()),
+    }
+}
+
+fn pointer_or_root(pointer: &str) -> &str {
+    if pointer.is_empty() { "/" } else { pointer }
+}
+
+/// Quotes a value for a reason, shortened so reasons stay readable.
+fn quote(text: &str) -> String {
+    const MAX: usize = 120;
+    if text.len() <= MAX {
+        return format!("{text:?}");
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}…", &text[..end])
+}

@@ -1,0 +1,247 @@
+//! What a message's payload contains, computed lazily and at most once per message.
+//!
+//! Several rules usually look at the same things (every string, every path, every command); a
+//! [`Facts`] walks the payload once for each kind of fact the rules actually ask for.
+
+use std::cell::OnceCell;
+
+use serde_json::Value;
+
+use super::CommandRecognizer;
+use crate::detect::paths::{CanonicalPath, PathContext, canonicalize, looks_like_path};
+use crate::detect::secrets::{SecretKind, scan, scan_assignment};
+use crate::detect::shell::{CommandAnalysis, analyze, analyze_argv};
+
+/// A string found in the payload: a value or an object key.
+pub(super) struct StrItem<'a> {
+    pub pointer: String,
+    pub text: &'a str,
+}
+
+pub(super) struct CommandItem {
+    pub pointer: String,
+    pub analysis: CommandAnalysis,
+}
+
+pub(super) struct PathItem {
+    pub pointer: String,
+    pub raw: String,
+    pub canonical: CanonicalPath,
+}
+
+pub(super) struct SecretHit {
+    pub pointer: String,
+    pub kind: SecretKind,
+}
+
+/// Argument names that carry the argv of a sibling `command`.
+const ARGV_KEYS: [&str; 3] = ["args", "arguments", "argv"];
+
+pub(super) struct Facts<'a> {
+    pub payload: Option<&'a Value>,
+    tool: Option<&'a str>,
+    recognizer: &'a CommandRecognizer,
+    paths_ctx: &'a PathContext,
+    strings: OnceCell<Vec<StrItem<'a>>>,
+    commands: OnceCell<Vec<CommandItem>>,
+    paths: OnceCell<Vec<PathItem>>,
+    secrets: OnceCell<Vec<SecretHit>>,
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(
+        payload: Option<&'a Value>,
+        tool: Option<&'a str>,
+        recognizer: &'a CommandRecognizer,
+        paths_ctx: &'a PathContext,
+    ) -> Self {
+        Self {
+            payload,
+            tool,
+            recognizer,
+            paths_ctx,
+            strings: OnceCell::new(),
+            commands: OnceCell::new(),
+            paths: OnceCell::new(),
+            secrets: OnceCell::new(),
+        }
+    }
+
+    /// Every string at any depth, object keys included.
+    pub fn strings(&self) -> &[StrItem<'a>] {
+        self.strings.get_or_init(|| {
+            let mut out = Vec::new();
+            if let Some(v) = self.payload {
+                walk(v, &mut String::new(), &mut |pointer, node, key| {
+                    if let Some(k) = key {
+                        out.push(StrItem {
+                            pointer: pointer.to_owned(),
+                            text: k,
+                        });
+                    }
+                    if let Value::String(s) = node {
+                        out.push(StrItem {
+                            pointer: pointer.to_owned(),
+                            text: s,
+                        });
+                    }
+                });
+            }
+            out
+        })
+    }
+
+    /// Every argument that the recognizer says holds a shell command, analysed.
+    pub fn commands(&self) -> &[CommandItem] {
+        self.commands.get_or_init(|| {
+            let mut out = Vec::new();
+            if let Some(v) = self.payload {
+                walk(v, &mut String::new(), &mut |pointer, node, _| {
+                    let Value::Object(map) = node else { return };
+                    for (key, value) in map {
+                        if !self.recognizer.is_command(self.tool, key) {
+                            continue;
+                        }
+                        let sibling_argv = ARGV_KEYS
+                            .iter()
+                            .filter(|k| *k != key)
+                            .find_map(|k| map.get(*k).and_then(string_array));
+                        let analysis = match (value, sibling_argv) {
+                            (Value::String(cmd), Some(args)) => {
+                                let mut argv = vec![cmd.as_str()];
+                                argv.extend(args);
+                                analyze_argv(&argv, self.paths_ctx)
+                            }
+                            (Value::String(cmd), None) => analyze(cmd, self.paths_ctx),
+                            (other, _) => match string_array(other) {
+                                Some(argv) => analyze_argv(&argv, self.paths_ctx),
+                                None => continue,
+                            },
+                        };
+                        out.push(CommandItem {
+                            pointer: format!("{pointer}/{}", escape_pointer(key)),
+                            analysis,
+                        });
+                    }
+                });
+            }
+            out
+        })
+    }
+
+    /// Every path-looking string and every file named inside a command, canonicalized.
+    pub fn paths(&self) -> &[PathItem] {
+        self.paths.get_or_init(|| {
+            let mut out = Vec::new();
+            for item in self.strings() {
+                if looks_like_path(item.text) {
+                    self.push_path(&mut out, &item.pointer, item.text);
+                }
+            }
+            for cmd in self.commands() {
+                for word in &cmd.analysis.path_words {
+                    self.push_path(&mut out, &cmd.pointer, word);
+                }
+            }
+            out
+        })
+    }
+
+    /// Every secret in any string, and every secret-looking `name: value` entry.
+    pub fn secrets(&self) -> &[SecretHit] {
+        self.secrets.get_or_init(|| {
+            let mut out = Vec::new();
+            for item in self.strings() {
+                out.extend(scan(item.text).into_iter().map(|f| SecretHit {
+                    pointer: item.pointer.clone(),
+                    kind: f.kind,
+                }));
+            }
+            if let Some(v) = self.payload {
+                walk(v, &mut String::new(), &mut |pointer, node, key| {
+                    if let (Some(k), Value::String(s)) = (key, node)
+                        && let Some(f) = scan_assignment(k, s)
+                        && !out.iter().any(|h| h.pointer == pointer)
+                    {
+                        out.push(SecretHit {
+                            pointer: pointer.to_owned(),
+                            kind: f.kind,
+                        });
+                    }
+                });
+            }
+            out
+        })
+    }
+
+    pub fn paths_context(&self) -> &'a PathContext {
+        self.paths_ctx
+    }
+
+    pub fn canonicalize(&self, raw: &str) -> Option<CanonicalPath> {
+        canonicalize(raw, self.paths_ctx)
+    }
+
+    fn push_path(&self, out: &mut Vec<PathItem>, pointer: &str, raw: &str) {
+        if let Some(canonical) = self.canonicalize(raw) {
+            out.push(PathItem {
+                pointer: pointer.to_owned(),
+                raw: raw.to_owned(),
+                canonical,
+            });
+        }
+    }
+}
+
+fn string_array(v: &Value) -> Option<Vec<&str>> {
+    v.as_array()?.iter().map(Value::as_str).collect()
+}
+
+/// Visits every node with its JSON pointer and, for object members, the member's key.
+pub(super) fn walk<'v>(
+    value: &'v Value,
+    pointer: &mut String,
+    visit: &mut impl FnMut(&str, &'v Value, Option<&'v str>),
+) {
+    walk_inner(value, pointer, None, visit, 0);
+}
+
+/// Payloads are already depth-limited by the strict parser; the limit here guards direct callers.
+const WALK_DEPTH_LIMIT: usize = 256;
+
+fn walk_inner<'v>(
+    value: &'v Value,
+    pointer: &mut String,
+    key: Option<&'v str>,
+    visit: &mut impl FnMut(&str, &'v Value, Option<&'v str>),
+    depth: usize,
+) {
+    visit(pointer, value, key);
+    if depth >= WALK_DEPTH_LIMIT {
+        return;
+    }
+    let len = pointer.len();
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(k));
+                walk_inner(v, pointer, Some(k), visit, depth + 1);
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                walk_inner(v, pointer, None, visit, depth + 1);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}

@@ -1,0 +1,196 @@
+//! The policy engine: ordered rules, first match wins, then a default.
+//!
+//! A [`Policy`] is built from the built-in rules, the user's configuration and an optional project
+//! file ([`compile`]); [`Policy::evaluate`] judges one message [`View`](crate::message::View) and
+//! returns a [`Decision`] naming the rule and the reason.
+//!
+//! Layering: the user's rules come first, then the built-in rules (minus any the user disabled by
+//! name), then the user's default. A project file forms a second chain that is evaluated as well;
+//! the stricter of the two verdicts wins, so a project can only ever tighten.
+
+mod compile;
+mod config;
+mod error;
+mod eval;
+mod facts;
+
+use std::path::PathBuf;
+
+use globset::{GlobMatcher, GlobSet};
+use regex::Regex;
+
+pub use compile::{BUILTIN_POLICY, Source, Sources};
+pub use config::Mode;
+pub use error::ConfigError;
+pub use eval::Decision;
+
+use crate::detect::paths::PathContext;
+use crate::detect::secrets::SecretKind;
+use crate::detect::shell::CommandCategory;
+use crate::message::Direction;
+
+/// What to do with a message. Ordered from least to most strict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Allow,
+    /// Allow, and record that the rule matched.
+    Log,
+    /// Hold for a person's approval. Until an approval channel exists this denies.
+    Ask,
+    Deny,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Log => "log",
+            Action::Ask => "ask",
+            Action::Deny => "deny",
+        }
+    }
+
+    /// Whether the message may pass in enforce mode.
+    pub fn passes(self) -> bool {
+        matches!(self, Action::Allow | Action::Log)
+    }
+}
+
+/// A compiled, ready-to-evaluate policy.
+#[derive(Debug)]
+pub struct Policy {
+    pub mode: Mode,
+    pub max_message_bytes: usize,
+    main: Chain,
+    project: Option<Chain>,
+    /// Built-in rules the user switched off, kept for `portcullis rules`.
+    disabled: Vec<Rule>,
+    commands: CommandRecognizer,
+    paths: PathContext,
+}
+
+impl Policy {
+    /// Every rule in evaluation order: the main chain, then the project chain.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.main
+            .rules
+            .iter()
+            .chain(self.project.iter().flat_map(|c| c.rules.iter()))
+    }
+
+    pub fn disabled_rules(&self) -> &[Rule] {
+        &self.disabled
+    }
+
+    /// The action taken when no main-chain rule matches.
+    pub fn default_action(&self) -> Action {
+        self.main.default
+    }
+
+    pub fn paths(&self) -> &PathContext {
+        &self.paths
+    }
+}
+
+#[derive(Debug)]
+struct Chain {
+    rules: Vec<Rule>,
+    default: Action,
+}
+
+/// Where a rule was defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin,
+    User { file: PathBuf, line: u64 },
+    Project { file: PathBuf, line: u64 },
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Builtin => f.write_str("built-in"),
+            Origin::User { file, line } => write!(f, "user {}:{line}", file.display()),
+            Origin::Project { file, line } => write!(f, "project {}:{line}", file.display()),
+        }
+    }
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub name: String,
+    pub action: Action,
+    pub reason: String,
+    pub origin: Origin,
+    direction: Option<Direction>,
+    method: Option<GlobSet>,
+    server: Option<GlobSet>,
+    tool: Option<GlobSet>,
+    resource: Option<GlobSet>,
+    prompt: Option<GlobSet>,
+    conditions: Vec<Condition>,
+}
+
+impl Rule {
+    /// Directions this rule applies to, for display.
+    pub fn direction_name(&self) -> &'static str {
+        self.direction.map_or("any", Direction::name)
+    }
+}
+
+#[derive(Debug)]
+struct Condition {
+    selector: Selector,
+    matcher: Matcher,
+}
+
+#[derive(Debug)]
+enum Selector {
+    /// Every string at any depth, object keys included.
+    Any,
+    /// Values under keys matching the glob, at any depth.
+    Key(GlobMatcher),
+    /// The value at a JSON pointer.
+    Pointer(String),
+}
+
+#[derive(Debug)]
+enum Matcher {
+    Equals(serde_json::Value),
+    Glob(GlobSet),
+    Regex(Regex),
+    Path(PathMatcher),
+    Command(CommandMatcher),
+    Secret(Vec<SecretKind>),
+    Entropy { min_bits: f64, min_length: usize },
+    Size { over: usize },
+}
+
+#[derive(Debug)]
+struct PathMatcher {
+    under: Option<GlobSet>,
+    glob: Option<GlobSet>,
+    not_under: Option<GlobSet>,
+}
+
+#[derive(Debug)]
+struct CommandMatcher {
+    categories: Vec<CommandCategory>,
+    programs: Option<GlobSet>,
+}
+
+/// Recognizes which tool arguments hold shell commands.
+#[derive(Debug, Default)]
+struct CommandRecognizer {
+    entries: Vec<(GlobSet, Vec<String>)>,
+}
+
+impl CommandRecognizer {
+    fn is_command(&self, tool: Option<&str>, key: &str) -> bool {
+        let tool = tool.unwrap_or("");
+        self.entries
+            .iter()
+            .any(|(tools, args)| args.iter().any(|a| a == key) && tools.is_match(tool))
+    }
+}

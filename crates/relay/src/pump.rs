@@ -1,0 +1,101 @@
+//! Moving bytes: read a stream, frame it, judge each frame, and queue what to write where.
+
+use std::sync::{Arc, Mutex};
+
+use portcullis_core::framing::{Frame, Framer};
+use portcullis_core::message::Direction;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::session::Session;
+
+const READ_CHUNK: usize = 64 * 1024;
+
+/// A message for a writer task.
+#[derive(Debug)]
+pub enum Write {
+    Bytes(Vec<u8>),
+    /// Close the stream (the server's stdin after the client's EOF); later bytes are discarded.
+    Close,
+}
+
+/// Where a pump's results go: `forward` to the receiving side, `reply` back to the sender.
+pub struct Sinks {
+    pub forward: mpsc::Sender<Write>,
+    pub reply: mpsc::Sender<Write>,
+}
+
+/// Reads `input` to its end, judging every frame in `direction`.
+pub async fn pump(
+    mut input: impl AsyncRead + Unpin,
+    direction: Direction,
+    max_message_bytes: usize,
+    session: Arc<Mutex<Session>>,
+    sinks: Sinks,
+) {
+    let mut framer = Framer::new(max_message_bytes);
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut frames = Vec::new();
+    loop {
+        let n = match input.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(direction = direction.name(), "read failed: {e}");
+                break;
+            }
+        };
+        framer.push(&buf[..n], &mut frames);
+        deliver(&mut frames, direction, &session, &sinks).await;
+    }
+    framer.finish(&mut frames);
+    deliver(&mut frames, direction, &session, &sinks).await;
+}
+
+async fn deliver(
+    frames: &mut Vec<Frame>,
+    direction: Direction,
+    session: &Mutex<Session>,
+    sinks: &Sinks,
+) {
+    for frame in frames.drain(..) {
+        let outcome = session
+            .lock()
+            .expect("session lock is never poisoned: judging does not panic")
+            .handle(direction, &frame);
+        // A closed writer means that side is gone; the shutdown path handles it.
+        if !outcome.forward.is_empty() {
+            let _ = sinks.forward.send(Write::Bytes(outcome.forward)).await;
+        }
+        if !outcome.reply.is_empty() {
+            let _ = sinks.reply.send(Write::Bytes(outcome.reply)).await;
+        }
+    }
+}
+
+/// Writes queued bytes to `output` until the queue closes or a [`Write::Close`] arrives.
+pub async fn writer(
+    mut output: impl AsyncWrite + Unpin,
+    mut queue: mpsc::Receiver<Write>,
+    name: &str,
+) {
+    while let Some(item) = queue.recv().await {
+        match item {
+            Write::Bytes(bytes) => {
+                let written = async {
+                    output.write_all(&bytes).await?;
+                    output.flush().await
+                };
+                if let Err(e) = written.await {
+                    tracing::debug!("{name} is closed: {e}");
+                    break;
+                }
+            }
+            Write::Close => break,
+        }
+    }
+    let _ = output.shutdown().await;
+    drop(output);
+    // Keep draining so senders never block on a side that is gone.
+    while queue.recv().await.is_some() {}
+}

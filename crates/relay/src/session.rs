@@ -1,0 +1,309 @@
+//! One relay session's judgement: every frame in either direction becomes an [`Outcome`].
+//!
+//! The session owns the in-flight tables that match responses to the requests they answer, so a
+//! response is judged knowing which tool produced it. It is synchronous and does no I/O; the pumps
+//! in [`crate::pump`] move bytes.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use portcullis_core::framing::{Frame, IdSniffer, Oversize, Sniffed};
+use portcullis_core::json::{DEFAULT_MAX_DEPTH, JsonError, parse_strict};
+use portcullis_core::message::{Direction, IdKey, Kind, Message, Target, View};
+use portcullis_core::policy::{Action, Decision, Policy};
+use portcullis_core::reply::{
+    CODE_INVALID_REQUEST, CODE_PARSE_ERROR, CODE_SERVER_GONE, CODE_TOO_LARGE, blocked_response,
+    error_response, raw_id, sniffed_id,
+};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// Bytes to write after judging one frame. Each field holds whole lines, newline-terminated.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// For the receiving side: the original bytes, or an answer that replaces a blocked response.
+    pub forward: Vec<u8>,
+    /// For the sending side: answers to its blocked requests.
+    pub reply: Vec<u8>,
+}
+
+/// What became of one message.
+enum Piece {
+    Forward,
+    /// An answer for the sender (its request was blocked).
+    Reply(Vec<u8>),
+    /// An answer for the receiver in place of the message (a blocked or broken response).
+    Substitute(Vec<u8>),
+    Drop,
+}
+
+pub struct Session {
+    policy: Arc<Policy>,
+    server: String,
+    monitor: bool,
+    /// Client requests forwarded to the server and not yet answered.
+    client_requests: HashMap<IdKey, Target>,
+    /// Server requests forwarded to the client and not yet answered.
+    server_requests: HashMap<IdKey, Target>,
+}
+
+impl Session {
+    pub fn new(policy: Arc<Policy>, server: String, monitor: bool) -> Self {
+        Self {
+            policy,
+            server,
+            monitor,
+            client_requests: HashMap::new(),
+            server_requests: HashMap::new(),
+        }
+    }
+
+    pub fn handle(&mut self, direction: Direction, frame: &Frame) -> Outcome {
+        match frame {
+            Frame::Line(line) => self.handle_line(direction, line),
+            Frame::Oversize(over) => self.handle_oversize(direction, over),
+        }
+    }
+
+    /// Answers every client request still waiting, when the server is gone.
+    pub fn abandon_client_requests(&mut self, why: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let message = format!(
+            "portcullis: the MCP server {} {why} before answering",
+            self.server
+        );
+        for (id, target) in self.client_requests.drain() {
+            tracing::warn!(server = %self.server, id = %id.0, method = %target.method, "{message}");
+            let raw = RawValue::from_string(id.0).ok();
+            push_line(
+                &mut out,
+                &error_response(raw.as_deref(), CODE_SERVER_GONE, &message, None),
+            );
+        }
+        out
+    }
+
+    fn handle_line(&mut self, direction: Direction, line: &[u8]) -> Outcome {
+        let value = match parse_strict(line, DEFAULT_MAX_DEPTH) {
+            Ok(v) => v,
+            Err(e) => {
+                let piece = self.reject(direction, sniff(line), CODE_PARSE_ERROR, &rejection(&e));
+                return single(line, piece);
+            }
+        };
+        match value {
+            Value::Array(items) => self.handle_batch(direction, line, items),
+            value => {
+                let piece = self.judge(direction, line, value);
+                single(line, piece)
+            }
+        }
+    }
+
+    fn handle_batch(&mut self, direction: Direction, line: &[u8], items: Vec<Value>) -> Outcome {
+        let raws: Vec<&RawValue> = match serde_json::from_slice(line) {
+            Ok(raws) => raws,
+            Err(e) => {
+                let why = format!("portcullis: rejected batch: {e}");
+                return single(
+                    line,
+                    self.reject(direction, Sniffed::default(), CODE_PARSE_ERROR, &why),
+                );
+            }
+        };
+        if items.is_empty() {
+            let why = "portcullis: rejected an empty batch";
+            let piece = self.reject(
+                direction,
+                Sniffed {
+                    id: None,
+                    has_method: true,
+                },
+                CODE_INVALID_REQUEST,
+                why,
+            );
+            return single(line, piece);
+        }
+        let mut forwarded: Vec<Cow<'_, [u8]>> = Vec::new();
+        let mut replies: Vec<Vec<u8>> = Vec::new();
+        let mut untouched = true;
+        for (raw, value) in raws.iter().zip(items) {
+            match self.judge(direction, raw.get().as_bytes(), value) {
+                Piece::Forward => forwarded.push(Cow::Borrowed(raw.get().as_bytes())),
+                Piece::Reply(r) => {
+                    untouched = false;
+                    replies.push(r);
+                }
+                Piece::Substitute(s) => {
+                    untouched = false;
+                    forwarded.push(Cow::Owned(s));
+                }
+                Piece::Drop => untouched = false,
+            }
+        }
+        let mut outcome = Outcome::default();
+        if untouched {
+            push_line(&mut outcome.forward, line);
+        } else if !forwarded.is_empty() {
+            push_line(&mut outcome.forward, &join_array(&forwarded));
+        }
+        if !replies.is_empty() {
+            push_line(&mut outcome.reply, &join_array(&replies));
+        }
+        outcome
+    }
+
+    /// Judges one message (a line, or one element of a batch).
+    fn judge(&mut self, direction: Direction, raw: &[u8], value: Value) -> Piece {
+        let message = match Message::from_value(value) {
+            Ok(m) => m,
+            Err(e) => {
+                let why = format!("portcullis: rejected a message that is not JSON-RPC: {e}");
+                return self.reject(direction, sniff(raw), CODE_INVALID_REQUEST, &why);
+            }
+        };
+        let target = match message.kind {
+            Kind::Request | Kind::Notification => Target::of(
+                message.method.as_deref().unwrap_or_default(),
+                message.params(),
+            ),
+            Kind::Response | Kind::Error => {
+                let pending = match direction {
+                    Direction::ToClient => &mut self.client_requests,
+                    Direction::ToServer => &mut self.server_requests,
+                };
+                message
+                    .id
+                    .as_ref()
+                    .and_then(|id| pending.remove(id))
+                    .unwrap_or_default()
+            }
+        };
+        let view = View {
+            direction,
+            kind: message.kind,
+            server: &self.server,
+            target: &target,
+            payload: message.payload(),
+        };
+        let decision = self.policy.evaluate(&view);
+        self.log(&view, &decision);
+        if decision.action.passes() || self.monitor {
+            if message.kind == Kind::Request
+                && let Some(id) = message.id
+            {
+                let pending = match direction {
+                    Direction::ToServer => &mut self.client_requests,
+                    Direction::ToClient => &mut self.server_requests,
+                };
+                pending.insert(id, target);
+            }
+            return Piece::Forward;
+        }
+        let answer = || blocked_response(raw_id(raw).as_deref(), &decision, &self.server);
+        match message.kind {
+            Kind::Request => Piece::Reply(answer()),
+            Kind::Response | Kind::Error => Piece::Substitute(answer()),
+            Kind::Notification => Piece::Drop,
+        }
+    }
+
+    fn handle_oversize(&mut self, direction: Direction, over: &Oversize) -> Outcome {
+        let why = format!(
+            "portcullis: rejected a message of {} bytes, over the {}-byte limit (max_message_bytes)",
+            over.size, self.policy.max_message_bytes
+        );
+        let piece = self.reject(direction, over.sniffed.clone(), CODE_TOO_LARGE, &why);
+        single(b"", piece)
+    }
+
+    /// Refuses a message that could not be judged: fail closed, but never leave a request hanging.
+    fn reject(&mut self, direction: Direction, sniffed: Sniffed, code: i64, why: &str) -> Piece {
+        tracing::warn!(server = %self.server, direction = direction.name(), "{why}");
+        let Some(id_text) = sniffed.id else {
+            // Without an id nobody is waiting for an answer, except a parse error from the client,
+            // which JSON-RPC answers with a null id.
+            return match (direction, sniffed.has_method) {
+                (Direction::ToServer, _) if code == CODE_PARSE_ERROR => {
+                    Piece::Reply(error_response(None, code, why, None))
+                }
+                _ => Piece::Drop,
+            };
+        };
+        let id = sniffed_id(&id_text);
+        if sniffed.has_method {
+            return Piece::Reply(error_response(id.as_deref(), code, why, None));
+        }
+        // A broken response: answer the request it was meant for, so the receiver does not hang.
+        let pending = match direction {
+            Direction::ToClient => &mut self.client_requests,
+            Direction::ToServer => &mut self.server_requests,
+        };
+        if pending.remove(&IdKey(id_text)).is_some() {
+            return Piece::Substitute(error_response(id.as_deref(), code, why, None));
+        }
+        Piece::Drop
+    }
+
+    fn log(&self, view: &View<'_>, decision: &Decision) {
+        let what = view.target.describe();
+        let rule = decision.rule.as_deref().unwrap_or("default");
+        let direction = view.direction.name();
+        match decision.action {
+            Action::Allow => {
+                tracing::debug!(server = %self.server, direction, rule, "allow {what}")
+            }
+            Action::Log => tracing::info!(
+                server = %self.server, direction, rule, "log {what}: {}", decision.explain()
+            ),
+            Action::Ask | Action::Deny if self.monitor => tracing::warn!(
+                server = %self.server, direction, rule,
+                "monitor: would {} {what}: {}", decision.action.name(), decision.explain()
+            ),
+            Action::Ask | Action::Deny => tracing::warn!(
+                server = %self.server, direction, rule,
+                "{} {what}: {}", decision.action.name(), decision.explain()
+            ),
+        }
+    }
+}
+
+fn sniff(bytes: &[u8]) -> Sniffed {
+    let mut sniffer = IdSniffer::default();
+    sniffer.feed(bytes);
+    sniffer.finish()
+}
+
+fn rejection(e: &JsonError) -> String {
+    format!("portcullis: rejected a message that is not acceptable JSON: {e}")
+}
+
+fn single(line: &[u8], piece: Piece) -> Outcome {
+    let mut outcome = Outcome::default();
+    match piece {
+        Piece::Forward => push_line(&mut outcome.forward, line),
+        Piece::Reply(r) => push_line(&mut outcome.reply, &r),
+        Piece::Substitute(s) => push_line(&mut outcome.forward, &s),
+        Piece::Drop => {}
+    }
+    outcome
+}
+
+fn push_line(out: &mut Vec<u8>, line: &[u8]) {
+    out.extend_from_slice(line);
+    out.push(b'\n');
+}
+
+fn join_array<T: AsRef<[u8]>>(items: &[T]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item.as_ref());
+    }
+    out.push(b']');
+    out
+}
