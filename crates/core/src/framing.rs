@@ -312,10 +312,10 @@ impl IdSniffer {
         if raw.len() >= CAPTURE_LIMIT {
             return;
         }
-        if let Ok(text) = String::from_utf8(raw) {
-            if is_plausible_id(&text) {
-                self.sniffed.id = Some(text);
-            }
+        if let Ok(text) = String::from_utf8(raw)
+            && is_plausible_id(&text)
+        {
+            self.sniffed.id = Some(text);
         }
     }
 }

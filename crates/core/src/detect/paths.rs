@@ -107,8 +107,8 @@ pub fn canonicalize(raw: &str, ctx: &PathContext) -> Option<CanonicalPath> {
 /// - starts with `/`, `\`, `./`, `../`, `.\`, `..\`, `file:`, `%2f`, `%2e`, `%5c`, `%7e`
 ///   (case-insensitively), a home prefix (`~`, `$HOME`, `${HOME}`, `%USERPROFILE%`,
 ///   `$env:USERPROFILE` followed by a separator or the end), or a drive (`C:\`, `C:/`), or is `.`/`..`;
-/// - or contains no whitespace and either contains `/` or `\`, or is a dotfile name (`.` followed by
-///   an ASCII letter or `_`, like `.env`).
+/// - or contains no whitespace and either contains `/` or `\` (plain or percent-encoded as `%2f`,
+///   `%5c`), or is a dotfile name (`.` followed by an ASCII letter or `_`, like `.env`).
 ///
 /// So prose is false unless it starts like a path, and so are numbers (`.5`, `3.14`); slash-separated
 /// words without spaces (`and/or`) are true, which only costs a harmless relative-path check.
@@ -117,7 +117,14 @@ pub fn looks_like_path(s: &str) -> bool {
         return false;
     }
     has_path_prefix(s)
-        || (!s.contains(char::is_whitespace) && (s.contains(['/', '\\']) || is_dotfile(s)))
+        || (!s.contains(char::is_whitespace)
+            && (s.contains(['/', '\\']) || is_dotfile(s) || has_encoded_separator(s)))
+}
+
+/// `..%2f.ssh%2fid_rsa`: a percent-encoded separator makes a path as surely as a plain one.
+fn has_encoded_separator(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    lower.contains("%2f") || lower.contains("%5c")
 }
 
 /// Bring a config pattern into the canonical spelling of [`canonicalize`] so the two compare: home

@@ -1533,3 +1533,58 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+mod tmp_bench {
+    #[test]
+    #[ignore]
+    fn bench() {
+        let mut state = 1u64;
+        let mut rnd = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let prose: String = (0..64 << 20)
+            .map(|_| {
+                let r = rnd() % 27;
+                if r == 26 {
+                    ' '
+                } else {
+                    (b'a' + r as u8) as char
+                }
+            })
+            .collect();
+        let src = std::fs::read_to_string("src/detect/paths.rs").unwrap();
+        let code = src.repeat((64 << 20) / src.len());
+        let english = "The quick brown fox jumps over the lazy dog. Please keep your API key and password safe; a token is like a key. ".repeat((64<<20)/112);
+        let toks: Vec<String> = super::PATTERNS
+            .iter()
+            .filter(|(r, _)| {
+                matches!(r, super::Rule::Token(k) if *k != super::SecretKind::AwsSecretAccessKey)
+                    || matches!(r, super::Rule::PemBlock)
+            })
+            .map(|(_, s)| format!("({s})"))
+            .collect();
+        let variants = [
+            toks.join("|"),
+            ":=?|=>?".to_string(),
+            "[:=]".to_string(),
+            r"(?i-u:\bbearer)[ \t]+".to_string(),
+            "://".to_string(),
+        ];
+        for (name, t) in [("prose", &prose), ("code", &code), ("english", &english)] {
+            for v in &variants {
+                let re = regex::Regex::new(v).unwrap();
+                let start = std::time::Instant::now();
+                let c = re.find_iter(t).count();
+                let secs = start.elapsed().as_secs_f64();
+                println!(
+                    "{name} {:.0} MiB/s ({c}) {}",
+                    t.len() as f64 / secs / (1 << 20) as f64,
+                    &v[..v.len().min(40)]
+                );
+            }
+        }
+    }
+}

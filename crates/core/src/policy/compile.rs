@@ -272,8 +272,10 @@ impl Compiler<'_> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                self.condition(c).map_err(|(message, hint)| {
-                    at(
+                self.condition(&c.value).map_err(|(message, hint)| {
+                    ConfigError::at(
+                        file,
+                        c.referenced,
                         format!(
                             "rule {:?}, argument condition {}: {message}",
                             rule.name,
@@ -460,7 +462,7 @@ impl Compiler<'_> {
             }
             let mut builder = GlobSetBuilder::new();
             for pattern in patterns {
-                let expanded = expand_pattern(pattern, self.paths);
+                let expanded = project_relative(&expand_pattern(pattern, self.paths), self.paths);
                 let glob = GlobBuilder::new(&expanded)
                     .literal_separator(true)
                     .case_insensitive(self.paths.case_insensitive)
@@ -491,6 +493,23 @@ impl Compiler<'_> {
             ));
         }
         Ok(matcher)
+    }
+}
+
+/// Patterns that are neither absolute nor start with a glob (`.`, `src/`, `./build`) are relative to
+/// the project, the server's working directory; `**/.env` and `*.pem` keep meaning "anywhere".
+fn project_relative(pattern: &str, paths: &PathContext) -> String {
+    let absolute = pattern.starts_with('/')
+        || pattern.starts_with('*')
+        || matches!(pattern.as_bytes(), [letter, b':', ..] if letter.is_ascii_alphabetic());
+    if absolute {
+        return pattern.to_owned();
+    }
+    let rest = pattern.trim_start_matches("./");
+    let cwd = expand_pattern(&paths.cwd.to_string_lossy(), paths);
+    match rest {
+        "" | "." => cwd,
+        rest => format!("{}/{rest}", cwd.trim_end_matches('/')),
     }
 }
 

@@ -98,7 +98,7 @@ pub struct RuleConfig {
     pub prompt: Option<OneOrMany>,
     /// Conditions on the message's arguments; all must hold.
     #[serde(default)]
-    pub arguments: Vec<ConditionConfig>,
+    pub arguments: Vec<Spanned<ConditionConfig>>,
 }
 
 /// A selector (which values) and one matcher (what they must look like).

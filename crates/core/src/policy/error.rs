@@ -27,9 +27,15 @@ impl ConfigError {
     }
 }
 
-/// serde-saphyr appends its own location text; we print ours in the `file:line:col` prefix.
+/// serde-saphyr adds its own `error: line L column C:` text; ours is the `file:line:col` prefix.
 fn first_line_without_location(text: &str) -> String {
-    let first = text.lines().next().unwrap_or(text).trim();
+    let mut first = text.lines().next().unwrap_or(text).trim();
+    first = first.strip_prefix("error:").unwrap_or(first).trim_start();
+    if let Some(rest) = first.strip_prefix("line ")
+        && let Some((_, message)) = rest.split_once(": ")
+    {
+        first = message;
+    }
     match first.rfind(" at line ") {
         Some(i) => first[..i].to_owned(),
         None => first.to_owned(),

@@ -1,0 +1,149 @@
+//! `check`, `validate` and `rules`: what a person sees at the command line.
+
+mod support;
+
+use support::Home;
+
+fn run(home: &Home, args: &[&str]) -> (i32, String, String) {
+    let out = home.portcullis(args).output().expect("portcullis runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_reports_verdict_rule_reason_and_canonical_forms() {
+    let home = Home::new();
+    let (code, out, _) = run(
+        &home,
+        &[
+            "check",
+            "--tool",
+            "read_file",
+            "--arg",
+            "path=../.ssh/id_rsa",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("verdict: deny"), "{out}");
+    assert!(out.contains("rule:    ssh-keys (built-in)"), "{out}");
+    let canonical = format!("path {}/.ssh/id_rsa", home.path().display());
+    assert!(out.contains(&canonical), "{out}");
+
+    let (code, out, _) = run(
+        &home,
+        &["check", "--tool", "read_file", "--arg", "path=src/main.rs"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("verdict: allow"), "{out}");
+}
+
+#[test]
+fn check_takes_whole_messages_and_json_arguments() {
+    let home = Home::new();
+    let message = r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"file:///etc/shadow"}}"#;
+    let (code, out, _) = run(&home, &["check", "--json", "--message", message]);
+    assert_eq!(code, 1);
+    let decision: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(decision["rule"], "system-secrets");
+    assert_eq!(decision["verdict"], "deny");
+
+    let (code, out, _) = run(
+        &home,
+        &[
+            "check",
+            "--tool",
+            "x",
+            "--arg",
+            r#"files:=["a.txt","~/.aws/config"]"#,
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cloud-credentials"));
+}
+
+#[test]
+fn check_errors_exit_with_2() {
+    let home = Home::new();
+    let (code, _, err) = run(&home, &["check", "--message", "{\"a\":1,\"a\":2}"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("duplicate object key"), "{err}");
+    let (code, _, err) = run(&home, &["check", "--tool", "x", "--arg", "novalue"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("key=value"), "{err}");
+}
+
+#[test]
+fn validate_points_at_file_line_and_column_with_a_hint() {
+    let home = Home::new();
+    let file = home.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "rules:\n  - name: typo\n    action: deny\n    argumnets: []\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&home, &["validate", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.yaml:4:"), "{err}");
+    assert!(err.contains("argumnets"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+
+    std::fs::write(
+        &file,
+        "rules:\n  - name: r\n    action: deny\n    arguments:\n      - regex: \"(?<=x)\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&home, &["validate", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.yaml:5:9:"), "{err}");
+    assert!(err.contains("does not compile"), "{err}");
+
+    std::fs::write(&file, "disable_builtin: [no-such-rule]\n").unwrap();
+    let (code, _, err) = run(&home, &["validate", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not a built-in rule"), "{err}");
+
+    std::fs::write(&file, "mode: monitor\n").unwrap();
+    let (code, _, err) = run(&home, &["validate", "--project", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot switch to `mode: monitor`"), "{err}");
+
+    std::fs::write(
+        &file,
+        "rules:\n  - name: ok\n    action: log\n    tool: \"*\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&home, &["validate", file.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("ok: "), "{out}");
+}
+
+#[test]
+fn rules_lists_every_layer_in_order_with_its_origin() {
+    let home = Home::new();
+    home.user_config("disable_builtin: [shell-history]\nrules:\n  - name: mine\n    action: deny\n    tool: dangerous_tool\n");
+    std::fs::write(
+        home.project().join(".portcullis.yaml"),
+        "rules:\n  - name: project-rule\n    action: deny\n    tool: other\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&home, &["rules"]);
+    assert_eq!(code, 0);
+    let mine = out.find("mine").expect("user rule listed");
+    let builtin = out.find("ssh-keys").expect("built-in rule listed");
+    let project = out.find("project-rule").expect("project rule listed");
+    assert!(mine < builtin && builtin < project, "{out}");
+    assert!(out.contains("config.yaml:3"), "{out}");
+    assert!(out.contains("disabled: shell-history"), "{out}");
+}
+
+#[test]
+fn a_broken_config_refuses_to_start_the_server() {
+    let home = Home::new();
+    home.user_config("rules: [\n");
+    let (code, _, err) = run(&home, &["run", "--", "echo", "should not run"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("config.yaml"), "{err}");
+}
