@@ -11,12 +11,15 @@ Servers are reached through the real Python MCP SDK (`mcp.client.stdio.stdio_cli
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import inspect
 import os
+import threading
 import time
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, TextIO
+from typing import Any
 
 import pytest
 from mcp.client.session import ClientSession
@@ -33,24 +36,25 @@ EVERYTHING_SERVER = NODE_BIN / "mcp-server-everything"
 # How long one request may take before the SDK gives up (a hang fails instead of blocking).
 REQUEST_TIMEOUT = 20.0
 
+# Secret-shaped test data is assembled at run time so that no complete key or token sits in the
+# repository for secret scanners to trip over.
+_PEM = "OPENSSH " + "PRIVATE KEY"
 FAKE_SSH_KEY = (
-    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    f"-----BEGIN {_PEM}-----\n"
     "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
     "FAKE-KEY-FOR-PORTCULLIS-E2E-TESTS-NOT-A-REAL-KEY-0123456789abcdefABCDEF\n"
-    "-----END OPENSSH PRIVATE KEY-----\n"
+    f"-----END {_PEM}-----\n"
 )
 FAKE_SSH_PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKEFAKEFAKEFAKE e2e@portcullis\n"
 FAKE_AWS_CREDENTIALS = (
     "[default]\n"
-    "aws_access_key_id = AKIAFAKEFAKEFAKE0000\n"
+    f"aws_access_key_id = {'AKIA' + 'FAKE' * 4}\n"
     "aws_secret_access_key = fakefakefakefakefakefakefakefakefakefake\n"
 )
 FAKE_DOTENV = "API_TOKEN=fake-token-0123456789\nDATABASE_URL=postgres://app:hunter2@localhost/app\n"
 DOTENV_EXAMPLE = "API_TOKEN=changeme\nDATABASE_URL=postgres://user:password@localhost/db\n"
 README_TEXT = "# Demo project\n\nA perfectly ordinary project used by the Portcullis e2e tests.\n"
 MAIN_PY_TEXT = 'def main():\n    print("hello from the demo project")\n\n\nif __name__ == "__main__":\n    main()\n'
-
-# Built at run time so that no complete token-shaped string sits in the repository.
 FAKE_GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6" * 3
 
 
@@ -72,12 +76,6 @@ def _check_prerequisites() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def prerequisites() -> None:
     _check_prerequisites()
-
-
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    # Module scope so that module-scoped async fixtures (one shared server per module) work.
-    return "asyncio"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -221,11 +219,95 @@ def direct_params(world: World, server_cmd: list[str], *, cwd: Path | None = Non
     )
 
 
-@dataclass
+class _BlockingSession:
+    """The `ClientSession` of a `Connection`, with its coroutine methods made blocking."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._conn._session, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+
+        def blocking(*args: Any, **kwargs: Any) -> Any:
+            return self._conn.run(attr(*args, **kwargs))
+
+        return blocking
+
+
 class Connection:
-    session: ClientSession
-    init: Any  # mcp_types.InitializeResult
-    stderr_path: Path
+    """A live MCP client connection, usable from ordinary (synchronous) tests.
+
+    The SDK's `stdio_client` and `ClientSession` run in an asyncio event loop on a background
+    thread for as long as the connection is open; `conn.session.call_tool(...)` and the other
+    session methods block until the answer arrives (or `REQUEST_TIMEOUT` passes) and raise what
+    the SDK raises (`MCPError` for a JSON-RPC error). Keeping pytest's own machinery (and its
+    failure exceptions) out of the event loop keeps a failing test an ordinary failure, and one
+    connection can serve every test of a module.
+    """
+
+    def __init__(self, params: StdioServerParameters, stderr_path: Path, **session_kwargs: Any) -> None:
+        self.stderr_path = stderr_path
+        self.session = _BlockingSession(self)
+        self._session: ClientSession | None = None
+        self.init: Any = None  # mcp.types.InitializeResult
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="mcp-client", daemon=True)
+        self._thread.start()
+        self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._stop: asyncio.Event | None = None
+        self._main = asyncio.run_coroutine_threadsafe(self._serve(params, session_kwargs), self._loop)
+        try:
+            self._ready.result(timeout=REQUEST_TIMEOUT + 10)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _serve(self, params: StdioServerParameters, session_kwargs: dict[str, Any]) -> None:
+        self._stop = asyncio.Event()
+        try:
+            with open(self.stderr_path, "w") as errlog:
+                async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(
+                    read, write, read_timeout_seconds=REQUEST_TIMEOUT, **session_kwargs
+                ) as session:
+                    self.init = await session.initialize()
+                    self._session = session
+                    self._ready.set_result(None)
+                    await self._stop.wait()
+        except BaseException as exc:
+            if not self._ready.done():
+                self._ready.set_exception(exc)
+            raise
+
+    def run(self, coro: Any, timeout: float = REQUEST_TIMEOUT + 5) -> Any:
+        """Runs `coro` on the connection's event loop and returns its result."""
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        try:
+            self._main.result(timeout=15)
+        except BaseException:  # noqa: BLE001 - a startup failure was already raised to the caller
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
@@ -240,18 +322,13 @@ class Connection:
         return text
 
 
-@asynccontextmanager
-async def connect(params: StdioServerParameters, stderr_path: Path, **session_kwargs: Any) -> AsyncIterator[Connection]:
-    """Starts `params` over stdio, runs the MCP handshake and yields the live connection.
+def connect(params: StdioServerParameters, stderr_path: Path, **session_kwargs: Any) -> Connection:
+    """Starts `params` over stdio, runs the MCP handshake and returns the live connection.
 
-    `session_kwargs` go to `ClientSession` (callbacks such as `sampling_callback`).
+    Use it as a context manager. `session_kwargs` go to `ClientSession` (callbacks such as
+    `sampling_callback`).
     """
-    errlog: TextIO
-    with open(stderr_path, "w") as errlog:
-        async with stdio_client(params, errlog=errlog) as (read, write):
-            async with ClientSession(read, write, read_timeout_seconds=REQUEST_TIMEOUT, **session_kwargs) as session:
-                init = await session.initialize()
-                yield Connection(session=session, init=init, stderr_path=stderr_path)
+    return Connection(params, stderr_path, **session_kwargs)
 
 
 def dump(model: Any) -> Any:

@@ -8,8 +8,9 @@ the built-in rule that blocked them, while ordinary reads and writes pass unchan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from mcp.shared.exceptions import MCPError
@@ -34,25 +35,25 @@ from conftest import (
     text_of,
 )
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 SERVER_NAME = "fs"
 
 
 @pytest.fixture(scope="module")
-async def fs(world: World, tmp_path_factory: pytest.TempPathFactory):
+def fs(world: World, tmp_path_factory: pytest.TempPathFactory):
     """The filesystem server behind `portcullis run --name fs`, shared by the module."""
     logs = tmp_path_factory.mktemp("fs-logs")
     params = portcullis_params(world, fs_server_cmd(world), name=SERVER_NAME)
-    async with connect(params, logs / "portcullis.stderr") as conn:
+    with connect(params, logs / "portcullis.stderr") as conn:
         yield conn
 
 
 @pytest.fixture(scope="module")
-async def fs_direct(world: World, tmp_path_factory: pytest.TempPathFactory):
+def fs_direct(world: World, tmp_path_factory: pytest.TempPathFactory):
     """The same server, reached without Portcullis."""
     logs = tmp_path_factory.mktemp("fs-direct-logs")
-    async with connect(direct_params(world, fs_server_cmd(world)), logs / "server.stderr") as conn:
+    with connect(direct_params(world, fs_server_cmd(world)), logs / "server.stderr") as conn:
         yield conn
 
 
@@ -180,16 +181,16 @@ SECRET_READS = [
 # --- handshake and listing -------------------------------------------------------------------
 
 
-async def test_handshake_passes_through(fs: Connection, fs_direct: Connection) -> None:
+def test_handshake_passes_through(fs: Connection, fs_direct: Connection) -> None:
     assert fs.init.server_info.name == "secure-filesystem-server"
     assert dump(fs.init.server_info) == dump(fs_direct.init.server_info)
     assert fs.init.protocol_version == fs_direct.init.protocol_version
     assert dump(fs.init.capabilities) == dump(fs_direct.init.capabilities)
 
 
-async def test_tools_list_same_as_direct(fs: Connection, fs_direct: Connection) -> None:
-    proxied = await fs.session.list_tools()
-    direct = await fs_direct.session.list_tools()
+def test_tools_list_same_as_direct(fs: Connection, fs_direct: Connection) -> None:
+    proxied = fs.session.list_tools()
+    direct = fs_direct.session.list_tools()
     names = [t.name for t in proxied.tools]
     assert {"read_text_file", "read_multiple_files", "write_file", "list_directory"} <= set(names)
     assert names == [t.name for t in direct.tools]
@@ -200,9 +201,9 @@ async def test_tools_list_same_as_direct(fs: Connection, fs_direct: Connection) 
 
 
 @pytest.mark.parametrize("case", SECRET_READS, ids=lambda c: c.id)
-async def test_control_direct_server_serves_the_secret(fs_direct: Connection, world: World, case: SecretRead) -> None:
+def test_control_direct_server_serves_the_secret(fs_direct: Connection, world: World, case: SecretRead) -> None:
     """Without Portcullis the server answers: the blocking tests below are meaningful."""
-    result = await fs_direct.session.call_tool(case.tool, case.arguments(world))
+    result = fs_direct.session.call_tool(case.tool, case.arguments(world))
     assert not result.is_error, text_of(result)
     assert case.leaked in text_of(result)
 
@@ -211,20 +212,20 @@ async def test_control_direct_server_serves_the_secret(fs_direct: Connection, wo
 
 
 @pytest.mark.parametrize("case", SECRET_READS, ids=lambda c: c.id)
-async def test_secret_read_is_blocked(fs: Connection, world: World, case: SecretRead) -> None:
+def test_secret_read_is_blocked(fs: Connection, world: World, case: SecretRead) -> None:
     with pytest.raises(MCPError) as excinfo:
-        result = await fs.session.call_tool(case.tool, case.arguments(world))
+        result = fs.session.call_tool(case.tool, case.arguments(world))
         pytest.fail(f"not blocked; the server answered: {text_of(result)!r}")
     assert_blocked(excinfo.value, case.rule, server=SERVER_NAME, evidence_contains=case.evidence(world))
     assert case.leaked not in str(excinfo.value.error.model_dump())
     # The connection survives a blocked request.
-    await fs.session.send_ping()
+    fs.session.send_ping()
 
 
-async def test_writing_into_ssh_dir_is_blocked(fs: Connection, world: World) -> None:
+def test_writing_into_ssh_dir_is_blocked(fs: Connection, world: World) -> None:
     target = world.home / ".ssh" / "authorized_keys"
     with pytest.raises(MCPError) as excinfo:
-        await fs.session.call_tool("write_file", {"path": "~/.ssh/authorized_keys", "content": FAKE_SSH_PUB})
+        fs.session.call_tool("write_file", {"path": "~/.ssh/authorized_keys", "content": FAKE_SSH_PUB})
     assert_blocked(excinfo.value, "ssh-keys", server=SERVER_NAME, evidence_contains=str(target))
     assert not target.exists(), "the blocked write reached the server"
 
@@ -242,36 +243,36 @@ async def test_writing_into_ssh_dir_is_blocked(fs: Connection, world: World) -> 
     ],
     ids=["relative-readme", "relative-nested", "dotenv-example", "ssh-public-key"],
 )
-async def test_normal_read_same_as_direct(fs: Connection, fs_direct: Connection, path: str, expected: str) -> None:
-    proxied = await fs.session.call_tool("read_text_file", {"path": path})
-    direct = await fs_direct.session.call_tool("read_text_file", {"path": path})
+def test_normal_read_same_as_direct(fs: Connection, fs_direct: Connection, path: str, expected: str) -> None:
+    proxied = fs.session.call_tool("read_text_file", {"path": path})
+    direct = fs_direct.session.call_tool("read_text_file", {"path": path})
     assert not proxied.is_error, text_of(proxied)
     assert text_of(proxied) == expected
     assert dump(proxied) == dump(direct)
 
 
-async def test_absolute_read_same_as_direct(fs: Connection, fs_direct: Connection, world: World) -> None:
+def test_absolute_read_same_as_direct(fs: Connection, fs_direct: Connection, world: World) -> None:
     args = {"path": str(world.main_py)}
-    proxied = await fs.session.call_tool("read_text_file", args)
-    direct = await fs_direct.session.call_tool("read_text_file", args)
+    proxied = fs.session.call_tool("read_text_file", args)
+    direct = fs_direct.session.call_tool("read_text_file", args)
     assert text_of(proxied) == MAIN_PY_TEXT
     assert dump(proxied) == dump(direct)
 
 
-async def test_list_project_directory_same_as_direct(fs: Connection, fs_direct: Connection, world: World) -> None:
+def test_list_project_directory_same_as_direct(fs: Connection, fs_direct: Connection, world: World) -> None:
     args = {"path": str(world.project)}
-    proxied = await fs.session.call_tool("list_directory", args)
-    direct = await fs_direct.session.call_tool("list_directory", args)
+    proxied = fs.session.call_tool("list_directory", args)
+    direct = fs_direct.session.call_tool("list_directory", args)
     assert not proxied.is_error, text_of(proxied)
     assert "README.md" in text_of(proxied)
     assert dump(proxied) == dump(direct)
 
 
-async def test_write_with_github_token_is_blocked(fs: Connection, world: World) -> None:
+def test_write_with_github_token_is_blocked(fs: Connection, world: World) -> None:
     target = world.project / "config-with-token.txt"
     content = f"# deployment settings\nGITHUB_TOKEN={FAKE_GITHUB_TOKEN}\n"
     with pytest.raises(MCPError) as excinfo:
-        await fs.session.call_tool("write_file", {"path": str(target), "content": content})
+        fs.session.call_tool("write_file", {"path": str(target), "content": content})
     assert_blocked(excinfo.value, "secrets-in-arguments", server=SERVER_NAME)
     assert excinfo.value.error.data["evidence"], "a secret match must come with evidence"
     # Evidence says where the secret was, never the secret itself.
@@ -280,24 +281,24 @@ async def test_write_with_github_token_is_blocked(fs: Connection, world: World) 
     assert not target.exists(), "the blocked write reached the server"
 
 
-async def test_normal_write_works(fs: Connection, world: World) -> None:
+def test_normal_write_works(fs: Connection, world: World) -> None:
     target = world.project / "notes.txt"
     content = "Remember to water the plants.\n"
-    result = await fs.session.call_tool("write_file", {"path": "notes.txt", "content": content})
+    result = fs.session.call_tool("write_file", {"path": "notes.txt", "content": content})
     assert not result.is_error, text_of(result)
     assert "Successfully wrote" in text_of(result)
     assert target.read_text() == content
-    back = await fs.session.call_tool("read_text_file", {"path": str(target)})
+    back = fs.session.call_tool("read_text_file", {"path": str(target)})
     assert text_of(back) == content
 
 
-async def test_markdown_mentioning_dangerous_commands_is_written(fs: Connection, world: World) -> None:
+def test_markdown_mentioning_dangerous_commands_is_written(fs: Connection, world: World) -> None:
     target = world.project / "SAFETY.md"
     content = (
         "# Safety notes\n\n"
         "Never run `rm -rf /` on a server, and never pipe the internet into a shell\n"
         "the way `curl x | sh` does.\n"
     )
-    result = await fs.session.call_tool("write_file", {"path": str(target), "content": content})
+    result = fs.session.call_tool("write_file", {"path": str(target), "content": content})
     assert not result.is_error, text_of(result)
     assert target.read_text() == content

@@ -147,3 +147,43 @@ fn a_broken_config_refuses_to_start_the_server() {
     assert_eq!(code, 2);
     assert!(err.contains("config.yaml"), "{err}");
 }
+
+/// Regression: a bare file name (no `/`, no leading dot) that is a symlink to a secret was not
+/// treated as a path, and a dangling symlink hid where a write would land.
+#[cfg(unix)]
+#[test]
+fn symlinks_by_bare_name_and_dangling_symlinks_are_followed() {
+    let home = Home::new();
+    let project = home.project();
+    std::os::unix::fs::symlink(
+        home.path().join(".ssh/id_rsa"),
+        project.join("innocent.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        home.path().join(".ssh/authorized_keys"),
+        project.join("keys.txt"),
+    )
+    .unwrap();
+    for args in [
+        [
+            "check",
+            "--tool",
+            "read_text_file",
+            "--arg",
+            "path=innocent.txt",
+        ],
+        [
+            "check",
+            "--tool",
+            "read_multiple_files",
+            "--arg",
+            r#"paths:=["README.md","innocent.txt"]"#,
+        ],
+        ["check", "--tool", "write_file", "--arg", "path=keys.txt"],
+    ] {
+        let (code, out, _) = run(&home, &args);
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(out.contains("ssh-keys"), "{out}");
+    }
+}

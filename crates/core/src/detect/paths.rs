@@ -475,17 +475,33 @@ fn fold_case(path: String, case_insensitive: bool) -> String {
 
 /// The core's only filesystem access: the OS's resolution of `physical`, or of its longest existing
 /// ancestor with the remaining segments appended (so a file about to be created under a symlinked
-/// directory resolves too).
+/// directory resolves too). A dangling symlink is followed by hand: writing through
+/// `project/keys -> ~/.ssh/authorized_keys` creates the target, so the target is what counts.
 fn resolve_on_disk(physical: &str) -> Option<PathBuf> {
-    let path = Path::new(physical);
+    let mut path = PathBuf::from(physical);
     if !path.is_absolute() {
         return None;
+    }
+    for _ in 0..MAX_LINK_HOPS {
+        if let Ok(real) = std::fs::canonicalize(&path) {
+            return Some(real);
+        }
+        let Ok(target) = std::fs::read_link(&path) else {
+            break;
+        };
+        path = match path.parent() {
+            Some(parent) => parent.join(target),
+            None => target,
+        };
     }
     path.ancestors().find_map(|ancestor| {
         let base = std::fs::canonicalize(ancestor).ok()?;
         Some(base.join(path.strip_prefix(ancestor).ok()?))
     })
 }
+
+/// Symlink chains longer than this are loops (Linux itself gives up at 40).
+const MAX_LINK_HOPS: usize = 40;
 
 /// Spell a path returned by the OS (e.g. Windows `\\?\C:\x`) canonically.
 fn canonical_os_path(path: &Path, windows: bool) -> String {

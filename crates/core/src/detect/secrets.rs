@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex, RegexSet};
+use regex::Regex;
 
 /// A secret found in a text, as a byte range on char boundaries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,25 +143,22 @@ impl SecretKind {
 
 /// Every secret in `text`, sorted by position, non-overlapping.
 pub fn scan(text: &str) -> Vec<SecretFinding> {
-    let detector = &*DETECTOR;
-    let candidates = detector.set.matches(text).into_iter().flat_map(|index| {
-        let rule = PATTERNS[index].0;
-        detector.regexes[index]
-            .captures_iter(text)
-            .filter_map(move |caps| rule.accept(text, &caps))
-    });
+    let candidates = provider_tokens(text)
+        .chain(url_passwords(text))
+        .chain(bearer_tokens(text))
+        .chain(assignments(text));
     keep_most_specific(candidates)
 }
 
 /// The secret in a JSON object entry `{key: value}`: the whole value, when `key` names a secret and
 /// `value` is one. The kind is the provider format when the value is exactly one provider token,
-/// an AWS secret access key when both name and value say so, and a generic secret otherwise.
+/// and otherwise as for an assignment in text (see [`assigned_kind`]).
 pub fn scan_assignment(key: &str, value: &str) -> Option<SecretFinding> {
     let class = secret_name_class(key)?;
-    let kind = provider_kind(key, value).or_else(|| {
-        plausible_secret(value, class.min_len(), Quoting::Quoted)
-            .then_some(SecretKind::GenericSecret)
-    })?;
+    let kind = match scan(value).as_slice() {
+        [only] if only.start == 0 && only.end == value.len() => only.kind,
+        _ => assigned_kind(key, value, class, Quoting::Quoted)?,
+    };
     Some(SecretFinding {
         kind,
         start: 0,
@@ -185,144 +182,109 @@ pub fn shannon_entropy(s: &str) -> f64 {
         .sum()
 }
 
-/// The provider kind of a whole value: an AWS secret access key when the name says so and the
-/// value has the shape, or the kind of the one provider token the value consists of.
-fn provider_kind(key: &str, value: &str) -> Option<SecretKind> {
-    if AWS_SECRET_NAME.is_match(key) && AWS_SECRET_VALUE.is_match(value) && !looks_fake(value) {
-        return Some(SecretKind::AwsSecretAccessKey);
-    }
-    match scan(value).as_slice() {
-        [only] if only.start == 0 && only.end == value.len() => Some(only.kind),
-        _ => None,
-    }
-}
-
-/// How a pattern's match becomes a finding.
-#[derive(Debug, Clone, Copy)]
-enum Rule {
-    /// A provider token: group `s` if the pattern has one, else the whole match.
-    Token(SecretKind),
-    /// The password of a URL's userinfo, group `s`.
-    UrlPassword,
-    /// `name <op> value`: group `name` is a secret word and the rest of its identifier, the value is
-    /// group `q` (quoted) or `u` (bare).
-    Assignment,
-    /// `Bearer <token>` wherever it appears (headers, curl commands): the token is group `s`.
-    Bearer,
-    /// The BEGIN line of a PEM private key; the finding runs through the body and the END line.
-    PemBlock,
-}
-
-/// The pattern table. `<ASSIGN>` stands for [`ASSIGN`]. `(?-u:\b)` is an ASCII word boundary:
-/// unlike the Unicode one it keeps the lazy DFA usable on non-ASCII text.
-const PATTERNS: &[(Rule, &str)] = &[
+/// Provider token formats. Each starts with a literal (`(?-u:\b)` is an ASCII word boundary, which
+/// unlike the Unicode one keeps the lazy DFA usable on non-ASCII text), so the combined
+/// [`PROVIDER_TOKENS`] regex skips text between candidates with a vectorized literal search. None
+/// may contain a capture group: the group of each alternative identifies its row.
+const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
     (
-        Rule::Token(SecretKind::AwsAccessKeyId),
+        SecretKind::AwsAccessKeyId,
         r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?-u:\b)",
     ),
     (
-        Rule::Token(SecretKind::AwsSecretAccessKey),
-        r#"(?i-u:(?:aws[_.-]?)?secret[_.-]?access[_.-]?key)<ASSIGN>(?:\\?["'])?(?P<s>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)"#,
-    ),
-    (
-        Rule::Token(SecretKind::GitHubToken),
+        SecretKind::GitHubToken,
         r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})",
     ),
     (
-        Rule::Token(SecretKind::GitLabToken),
+        SecretKind::GitLabToken,
         r"(?-u:\b)gl(?:pat|dt|rt|ptt|soat|cbt|ft|imt|oas|agent|ffct)-[A-Za-z0-9_-]{20,}",
     ),
     (
-        Rule::Token(SecretKind::OpenAiKey),
+        SecretKind::OpenAiKey,
         r"(?-u:\b)sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}(?-u:\b))",
     ),
     (
-        Rule::Token(SecretKind::AnthropicKey),
+        SecretKind::AnthropicKey,
         r"(?-u:\b)sk-ant-[a-z]{2,10}[0-9]{2}-[A-Za-z0-9_-]{32,}",
     ),
     (
-        Rule::Token(SecretKind::SlackToken),
-        r"(?-u:\b)(?:xoxe\.)?(?:xox[abposr]|xapp)-[0-9A-Za-z]+-[0-9A-Za-z-]{8,}[0-9A-Za-z]",
+        SecretKind::SlackToken,
+        r"(?-u:\b)(?:xox[abposre]|xapp)-[0-9A-Za-z]+-[0-9A-Za-z-]{8,}[0-9A-Za-z]",
     ),
     (
-        Rule::Token(SecretKind::SlackWebhook),
+        SecretKind::SlackWebhook,
         r"https?://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}",
     ),
     (
-        Rule::Token(SecretKind::StripeKey),
+        SecretKind::StripeKey,
         r"(?-u:\b)[rs]k_(?:live|test)_[0-9A-Za-z]{16,}",
     ),
+    (SecretKind::GoogleApiKey, r"(?-u:\b)AIza[0-9A-Za-z_-]{35,}"),
     (
-        Rule::Token(SecretKind::GoogleApiKey),
-        r"(?-u:\b)AIza[0-9A-Za-z_-]{35,}",
-    ),
-    (
-        Rule::Token(SecretKind::GoogleOAuthSecret),
+        SecretKind::GoogleOAuthSecret,
         r"(?-u:\b)GOCSPX-[0-9A-Za-z_-]{28,}",
     ),
     (
-        Rule::Token(SecretKind::GoogleAccessToken),
+        SecretKind::GoogleAccessToken,
         r"(?-u:\b)ya29\.[0-9A-Za-z_-]{20,}",
     ),
+    (SecretKind::NpmToken, r"(?-u:\b)npm_[A-Za-z0-9]{36}(?-u:\b)"),
     (
-        Rule::Token(SecretKind::NpmToken),
-        r"(?-u:\b)npm_[A-Za-z0-9]{36}(?-u:\b)",
-    ),
-    (
-        Rule::Token(SecretKind::PypiToken),
+        SecretKind::PypiToken,
         r"(?-u:\b)pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
     ),
+    // Only the BEGIN line: `pem_block` finds where the block ends.
     (
-        Rule::PemBlock,
+        SecretKind::PrivateKey,
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----",
     ),
     (
-        Rule::Token(SecretKind::Jwt),
+        SecretKind::Jwt,
         r"(?-u:\b)eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-    ),
-    (
-        Rule::UrlPassword,
-        r#"://[^\s:/?#@"'`]*:(?P<s>[^\s/?#@"'`]+)@[^\s/?#@"'`]"#,
-    ),
-    (
-        Rule::Bearer,
-        r"(?i-u:\bbearer)[ \t]+(?P<s>[A-Za-z0-9._~+/-]+=*)",
-    ),
-    (
-        Rule::Assignment,
-        r#"(?P<name>(?i-u:secret|token|pass|pwd|key|auth|cred|bearer)[A-Za-z0-9_.-]*)<ASSIGN>(?:\\?["'`](?:(?i-u:bearer|basic|token)[ \t]+)?(?P<q>[^\s"'`\\]+)|(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<u>[^\s"'`\\,;&(){}\[\]<>]+))"#,
     ),
 ];
 
-/// The operator between a name and its value: `=`, `:`, `:=` or `=>`, after an optional closing
-/// quote of the name (`"name": …`, also JSON-escaped `\"name\": …`), with blanks around it.
-const ASSIGN: &str = r#"(?:\\?["'])?[ \t]*(?::=|=>|[:=])[ \t]*"#;
-
-/// The compiled [`PATTERNS`]: the set answers "which can match", each regex gives the spans.
-struct Detector {
-    set: RegexSet,
-    regexes: Vec<Regex>,
-}
-
-static DETECTOR: LazyLock<Detector> = LazyLock::new(|| {
-    let sources: Vec<String> = PATTERNS
+/// All [`TOKEN_PATTERNS`] in one alternation, row `i` in capture group `i + 1`: one pass finds
+/// every provider token. Leftmost-first matching cannot hide one token inside another here, since
+/// no format can start inside another's match (their alphabets and prefixes exclude it).
+static PROVIDER_TOKENS: LazyLock<Regex> = LazyLock::new(|| {
+    let alternatives: Vec<String> = TOKEN_PATTERNS
         .iter()
-        .map(|(_, source)| source.replace("<ASSIGN>", ASSIGN))
+        .map(|(_, pattern)| format!("({pattern})"))
         .collect();
-    Detector {
-        set: RegexSet::new(&sources).expect("secret patterns compile"),
-        regexes: sources
-            .iter()
-            .map(|source| Regex::new(source).expect("secret pattern compiles"))
-            .collect(),
-    }
+    Regex::new(&alternatives.join("|")).expect("provider patterns compile")
+});
+
+/// The password in a URL's userinfo (`scheme://user:password@host`), in group 1. Searched from
+/// `://` because the scheme adds nothing and would cost the literal prefilter.
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"://[^\s:/?#@"'`]*:([^\s/?#@"'`]+)@[^\s/?#@"'`]"#).expect("valid regex")
+});
+
+/// `Bearer <token>` anywhere (headers, curl commands), the token in group 1.
+static BEARER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u:\bbearer)[ \t]+([A-Za-z0-9._~+/-]+=*)").expect("valid regex")
+});
+
+/// An assignment operator: `=`, `:`, `:=` or `=>`. The scanner starts from operators because
+/// they are rare in prose and found by a vectorized search, while secret words (`key`, `pass`)
+/// are common and, matched case-insensitively, defeat the literal prefilter.
+static OPERATOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r":=?|=>?").expect("valid regex"));
+
+/// The value after an operator: blanks, then either a quoted string (group `q`; also with
+/// JSON-escaped quotes) or bare text (group `u`) up to a delimiter. An authorization scheme
+/// (`Bearer`, `Basic`, `Token`) before the value is skipped.
+static ASSIGNED_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"\A[ \t]*(?:\\?["'`](?:(?i-u:bearer|basic|token)[ \t]+)?(?P<q>[^\s"'`\\]+)|(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<u>[^\s"'`\\,;&(){}\[\]<>]+))"#,
+    )
+    .expect("valid regex")
 });
 
 /// A name under which AWS tools store the secret access key (`aws_secret_access_key`,
-/// `SecretAccessKey`, …), for [`scan_assignment`].
-static AWS_SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?i-u:(?:aws[_.-]?)?secret[_.-]?access[_.-]?key)$").expect("valid regex")
-});
+/// `AWS_SECRET_ACCESS_KEY`, `SecretAccessKey`, `--aws-secret-access-key`, …).
+static AWS_SECRET_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u:secret[_.-]?access[_.-]?key)$").expect("valid regex"));
 
 /// The shape of an AWS secret access key.
 static AWS_SECRET_VALUE: LazyLock<Regex> =
@@ -343,46 +305,127 @@ static PEM_END: LazyLock<Regex> =
 /// Fewer base64 characters than this after a BEGIN line is a documentation stub, not a key.
 const MIN_PEM_BODY: usize = 32;
 
-impl Rule {
-    /// The finding for one match of this rule's pattern, or `None` when validation rejects it.
-    fn accept(self, text: &str, caps: &Captures) -> Option<SecretFinding> {
-        let (kind, span) = match self {
-            Rule::Token(kind) => {
-                let token = caps.name("s").or_else(|| caps.get(0))?;
-                (kind, token_span(token)?)
-            }
-            Rule::UrlPassword => {
-                let password = caps.name("s")?;
-                let real = !is_placeholder(password.as_str());
-                (SecretKind::UrlPassword, real.then(|| password.range())?)
-            }
-            Rule::Bearer => (SecretKind::GenericSecret, bearer_token(text, caps)?),
-            Rule::Assignment => (SecretKind::GenericSecret, assigned_secret(text, caps)?),
-            Rule::PemBlock => (
-                SecretKind::PrivateKey,
-                pem_block(text, caps.get(0)?.range())?,
-            ),
+/// Provider tokens, minus documentation placeholders; private keys extended to their whole block.
+fn provider_tokens(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
+    PROVIDER_TOKENS.captures_iter(text).filter_map(move |caps| {
+        let (row, token) = caps
+            .iter()
+            .skip(1)
+            .enumerate()
+            .find_map(|(row, group)| Some((row, group?)))?;
+        let kind = TOKEN_PATTERNS[row].0;
+        let span = match kind {
+            SecretKind::PrivateKey => pem_block(text, token.range())?,
+            _ => (!looks_fake(token.as_str())).then(|| token.range())?,
         };
-        Some(SecretFinding {
-            kind,
-            start: span.start,
-            end: span.end,
-        })
+        Some(finding(kind, span))
+    })
+}
+
+/// Passwords embedded in URLs, minus placeholders.
+fn url_passwords(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
+    URL_PASSWORD.captures_iter(text).filter_map(|caps| {
+        let password = caps.get(1)?;
+        let real = !is_placeholder(password.as_str());
+        real.then(|| finding(SecretKind::UrlPassword, password.range()))
+    })
+}
+
+/// Plausible secrets after `Bearer`.
+fn bearer_tokens(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
+    BEARER.captures_iter(text).filter_map(|caps| {
+        let token = caps.get(1)?;
+        let quoting = Quoting::Bare {
+            followed_by: next_char(text, token.end()),
+        };
+        let plausible = plausible_secret(token.as_str(), NameClass::Other.min_len(), quoting);
+        plausible.then(|| finding(SecretKind::GenericSecret, token.range()))
+    })
+}
+
+/// Secret values of `name <op> value` assignments. Each operator is checked, but once a secret
+/// name's value is read the search resumes after it, so every byte is read a bounded number of
+/// times (`token=token=token=…` stays linear).
+fn assignments(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(op) = OPERATOR.find_at(text, from) {
+            from = op.end();
+            let Some(name) = assigned_name(text, op.range()) else {
+                continue;
+            };
+            let Some(class) = secret_name_class(name) else {
+                continue;
+            };
+            let Some((value, quoting)) = assigned_value(text, op.end()) else {
+                continue;
+            };
+            from = value.end;
+            if let Some(kind) = assigned_kind(name, &text[value.clone()], class, quoting) {
+                return Some(finding(kind, value));
+            }
+        }
+        None
+    })
+}
+
+/// The identifier an operator assigns to: before it, blanks, then an optional closing quote (also
+/// JSON-escaped), then the identifier (which may contain `-` and `.`, as in `--api-key` and
+/// `spring.datasource.password`). `None` for comparisons (`==`, `!=`, `<=`, `>=`) and when there
+/// is no identifier.
+fn assigned_name(text: &str, op: Range<usize>) -> Option<&str> {
+    let before = &text[..op.start];
+    let comparison = &text[op.clone()] == "="
+        && (text[op.end..].starts_with('=') || before.ends_with(['=', '!', '<', '>']));
+    if comparison {
+        return None;
+    }
+    let before = before.trim_end_matches([' ', '\t']);
+    let before = match before.strip_suffix(['"', '\'']) {
+        Some(unquoted) => unquoted.strip_suffix('\\').unwrap_or(unquoted),
+        None => before,
+    };
+    let is_ident = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    let len = before.bytes().rev().take_while(is_ident).count();
+    Some(&before[before.len() - len..]).filter(|name| !name.is_empty())
+}
+
+/// The value after an operator ending at `from`, and how it is written. A quoted value that stops
+/// at a blank goes on with more words: prose, not a secret.
+fn assigned_value(text: &str, from: usize) -> Option<(Range<usize>, Quoting)> {
+    let caps = ASSIGNED_VALUE.captures(&text[from..])?;
+    let shift = |m: regex::Match| from + m.start()..from + m.end();
+    if let Some(quoted) = caps.name("q") {
+        let value = shift(quoted);
+        let prose = next_char(text, value.end).is_some_and(char::is_whitespace);
+        return (!prose).then_some((value, Quoting::Quoted));
+    }
+    let bare = shift(caps.name("u")?);
+    let followed_by = next_char(text, bare.end);
+    Some((bare, Quoting::Bare { followed_by }))
+}
+
+/// The kind of a value assigned to a secret name: an AWS secret access key when name and shape
+/// say so, a generic secret when the value is plausible, `None` otherwise.
+fn assigned_kind(
+    name: &str,
+    value: &str,
+    class: NameClass,
+    quoting: Quoting,
+) -> Option<SecretKind> {
+    if AWS_SECRET_NAME.is_match(name) && AWS_SECRET_VALUE.is_match(value) && !looks_fake(value) {
+        Some(SecretKind::AwsSecretAccessKey)
+    } else {
+        plausible_secret(value, class.min_len(), quoting).then_some(SecretKind::GenericSecret)
     }
 }
 
-/// The span of a provider token, unless it is a documentation placeholder.
-fn token_span(token: regex::Match) -> Option<Range<usize>> {
-    (!looks_fake(token.as_str())).then(|| token.range())
-}
-
-/// The span of the token after `Bearer`, if it is plausibly a secret.
-fn bearer_token(text: &str, caps: &Captures) -> Option<Range<usize>> {
-    let token = caps.name("s")?;
-    let quoting = Quoting::Bare {
-        followed_by: next_char(text, token.end()),
-    };
-    plausible_secret(token.as_str(), NameClass::Other.min_len(), quoting).then(|| token.range())
+fn finding(kind: SecretKind, span: Range<usize>) -> SecretFinding {
+    SecretFinding {
+        kind,
+        start: span.start,
+        end: span.end,
+    }
 }
 
 /// Keep, of overlapping candidates, the most specific and then the longest; sort by start.
@@ -443,41 +486,6 @@ fn trim_line_breaks(mut s: &str) -> &str {
         }
         s = trimmed;
     }
-}
-
-/// The value span of a generic `name <op> value` match, if the name is secret and the value
-/// plausible.
-fn assigned_secret(text: &str, caps: &Captures) -> Option<Range<usize>> {
-    let name = caps.name("name")?;
-    // The pattern starts at the secret word; the identifier may start earlier (`db_password`).
-    let ident = &text[identifier_start(text, name.start())..name.end()];
-    let class = secret_name_class(ident)?;
-    let (value, quoting) = match (caps.name("q"), caps.name("u")) {
-        (Some(quoted), _) => {
-            // A quoted value that stops at a blank goes on with more words: prose, not a secret.
-            if next_char(text, quoted.end()).is_some_and(char::is_whitespace) {
-                return None;
-            }
-            (quoted, Quoting::Quoted)
-        }
-        (None, Some(bare)) => {
-            let followed_by = next_char(text, bare.end());
-            (bare, Quoting::Bare { followed_by })
-        }
-        (None, None) => return None,
-    };
-    plausible_secret(value.as_str(), class.min_len(), quoting).then(|| value.range())
-}
-
-/// Where the identifier containing byte `at` starts (identifiers here include `-` and `.`, as in
-/// `--api-key` and `spring.datasource.password`).
-fn identifier_start(text: &str, at: usize) -> usize {
-    let is_ident = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
-    at - text.as_bytes()[..at]
-        .iter()
-        .rev()
-        .take_while(|b| is_ident(b))
-        .count()
 }
 
 /// What kind of secret a name announces, which sets how short its value may be.
@@ -1539,52 +1547,22 @@ mod tmp_bench {
     #[ignore]
     fn bench() {
         let mut state = 1u64;
-        let mut rnd = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as usize
-        };
-        let prose: String = (0..64 << 20)
-            .map(|_| {
-                let r = rnd() % 27;
-                if r == 26 {
-                    ' '
-                } else {
-                    (b'a' + r as u8) as char
-                }
-            })
-            .collect();
+        let mut rnd = || { state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); (state >> 33) as usize };
+        let prose: String = (0..64 << 20).map(|_| { let r = rnd() % 27; if r == 26 { ' ' } else { (b'a' + r as u8) as char } }).collect();
         let src = std::fs::read_to_string("src/detect/paths.rs").unwrap();
         let code = src.repeat((64 << 20) / src.len());
         let english = "The quick brown fox jumps over the lazy dog. Please keep your API key and password safe; a token is like a key. ".repeat((64<<20)/112);
-        let toks: Vec<String> = super::PATTERNS
-            .iter()
-            .filter(|(r, _)| {
-                matches!(r, super::Rule::Token(k) if *k != super::SecretKind::AwsSecretAccessKey)
-                    || matches!(r, super::Rule::PemBlock)
-            })
-            .map(|(_, s)| format!("({s})"))
-            .collect();
-        let variants = [
-            toks.join("|"),
-            ":=?|=>?".to_string(),
-            "[:=]".to_string(),
-            r"(?i-u:\bbearer)[ \t]+".to_string(),
-            "://".to_string(),
-        ];
-        for (name, t) in [("prose", &prose), ("code", &code), ("english", &english)] {
-            for v in &variants {
-                let re = regex::Regex::new(v).unwrap();
-                let start = std::time::Instant::now();
-                let c = re.find_iter(t).count();
-                let secs = start.elapsed().as_secs_f64();
-                println!(
-                    "{name} {:.0} MiB/s ({c}) {}",
-                    t.len() as f64 / secs / (1 << 20) as f64,
-                    &v[..v.len().min(40)]
-                );
-            }
+        let b64: String = (0..64 << 20).map(|_| "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".as_bytes()[rnd() % 64] as char).collect();
+        let uni = "日本語のテキスト、ここには秘密はありません。Ünïcödé tëxt. ".repeat((64<<20)/80);
+        let json = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"write_file","arguments":{"path":"/tmp/notes.md","content":"Meeting notes: discuss roadmap, budget = 12k, owner: alice"}}}"#.repeat((64<<20)/190);
+        let eqs = "token=".repeat((16<<20)/6);
+        let colons = "a:".repeat(16<<20);
+        let _ = super::scan("warm");
+        for (name, t) in [("prose", &prose), ("code", &code), ("english", &english), ("base64", &b64), ("unicode", &uni), ("json", &json), ("token=token=", &eqs), ("a:a:", &colons)] {
+            let start = std::time::Instant::now();
+            let n = super::scan(t).len();
+            let secs = start.elapsed().as_secs_f64();
+            println!("{name}: {:.0} MiB/s ({n} findings)", t.len() as f64 / secs / (1<<20) as f64);
         }
     }
 }

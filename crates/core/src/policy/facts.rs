@@ -16,6 +16,8 @@ use crate::detect::shell::{CommandAnalysis, analyze, analyze_argv};
 pub(super) struct StrItem<'a> {
     pub pointer: String,
     pub text: &'a str,
+    /// The value sits under a key that names a file (`path`, `paths`, `source`, ...).
+    pub under_path_key: bool,
 }
 
 pub(super) struct CommandItem {
@@ -72,20 +74,27 @@ impl<'a> Facts<'a> {
         self.strings.get_or_init(|| {
             let mut out = Vec::new();
             if let Some(v) = self.payload {
-                walk(v, &mut String::new(), &mut |pointer, node, key| {
-                    if let Some(k) = key {
-                        out.push(StrItem {
-                            pointer: pointer.to_owned(),
-                            text: k,
-                        });
-                    }
-                    if let Value::String(s) = node {
-                        out.push(StrItem {
-                            pointer: pointer.to_owned(),
-                            text: s,
-                        });
-                    }
-                });
+                walk_with_owner(
+                    v,
+                    &mut String::new(),
+                    None,
+                    &mut |pointer, node, key, owner| {
+                        if let Some(k) = key {
+                            out.push(StrItem {
+                                pointer: pointer.to_owned(),
+                                text: k,
+                                under_path_key: false,
+                            });
+                        }
+                        if let Value::String(s) = node {
+                            out.push(StrItem {
+                                pointer: pointer.to_owned(),
+                                text: s,
+                                under_path_key: owner.is_some_and(is_path_key),
+                            });
+                        }
+                    },
+                );
             }
             out
         })
@@ -134,7 +143,7 @@ impl<'a> Facts<'a> {
         self.paths.get_or_init(|| {
             let mut out = Vec::new();
             for item in self.strings() {
-                if looks_like_path(item.text) {
+                if item.under_path_key || looks_like_path(item.text) {
                     self.push_path(&mut out, &item.pointer, item.text);
                 }
             }
@@ -203,20 +212,34 @@ pub(super) fn walk<'v>(
     pointer: &mut String,
     visit: &mut impl FnMut(&str, &'v Value, Option<&'v str>),
 ) {
-    walk_inner(value, pointer, None, visit, 0);
+    walk_with_owner(value, pointer, None, &mut |p, node, key, _| {
+        visit(p, node, key)
+    });
 }
 
 /// Payloads are already depth-limited by the strict parser; the limit here guards direct callers.
 const WALK_DEPTH_LIMIT: usize = 256;
 
+/// Like [`walk`], also passing the nearest enclosing member key ("owner"), which array elements
+/// inherit: in `{"paths": ["a", "b"]}` both strings are owned by `paths`.
+fn walk_with_owner<'v>(
+    value: &'v Value,
+    pointer: &mut String,
+    owner: Option<&'v str>,
+    visit: &mut impl FnMut(&str, &'v Value, Option<&'v str>, Option<&'v str>),
+) {
+    walk_inner(value, pointer, None, owner, visit, 0);
+}
+
 fn walk_inner<'v>(
     value: &'v Value,
     pointer: &mut String,
     key: Option<&'v str>,
-    visit: &mut impl FnMut(&str, &'v Value, Option<&'v str>),
+    owner: Option<&'v str>,
+    visit: &mut impl FnMut(&str, &'v Value, Option<&'v str>, Option<&'v str>),
     depth: usize,
 ) {
-    visit(pointer, value, key);
+    visit(pointer, value, key, owner);
     if depth >= WALK_DEPTH_LIMIT {
         return;
     }
@@ -226,7 +249,7 @@ fn walk_inner<'v>(
             for (k, v) in map {
                 pointer.push('/');
                 pointer.push_str(&escape_pointer(k));
-                walk_inner(v, pointer, Some(k), visit, depth + 1);
+                walk_inner(v, pointer, Some(k), Some(k), visit, depth + 1);
                 pointer.truncate(len);
             }
         }
@@ -234,12 +257,31 @@ fn walk_inner<'v>(
             for (i, v) in items.iter().enumerate() {
                 pointer.push('/');
                 pointer.push_str(&i.to_string());
-                walk_inner(v, pointer, None, visit, depth + 1);
+                walk_inner(v, pointer, None, owner, visit, depth + 1);
                 pointer.truncate(len);
             }
         }
         _ => {}
     }
+}
+
+/// Keys whose values name files even when they look like bare names (`"path": "id_rsa"` in a
+/// server started inside `~/.ssh`, or a symlink called `innocent.txt`).
+fn is_path_key(key: &str) -> bool {
+    const CONTAINS: [&str; 8] = [
+        "path", "file", "dir", "folder", "uri", "location", "cwd", "root",
+    ];
+    const EXACT: [&str; 7] = [
+        "source",
+        "src",
+        "destination",
+        "dest",
+        "target",
+        "from",
+        "to",
+    ];
+    let key = key.to_ascii_lowercase();
+    CONTAINS.iter().any(|c| key.contains(c)) || EXACT.contains(&key.as_str())
 }
 
 fn escape_pointer(key: &str) -> String {
