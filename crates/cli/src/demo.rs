@@ -158,7 +158,6 @@ pub fn run() -> anyhow::Result<u8> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    drop(exchange);
     drop(to_wrapper);
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&stage);

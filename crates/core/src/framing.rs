@@ -405,4 +405,29 @@ mod tests {
         s.feed(br#"{"id":0,"result":{}}"#);
         assert_eq!(s.finish().id.as_deref(), Some("0"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// How the bytes are split into reads never changes the frames, and no line exceeds the limit.
+        #[test]
+        fn chunking_never_changes_the_frames(
+            bytes in proptest::collection::vec(proptest::prop_oneof![
+                proptest::prelude::Just(b'\n'), proptest::prelude::Just(b'\r'), proptest::prelude::Just(b'"'),
+                proptest::prelude::Just(b'{'), proptest::prelude::Just(b'}'), proptest::num::u8::ANY,
+            ], 0..400),
+            chunk in 1usize..64,
+            max in 1usize..80,
+        ) {
+            let whole = frames(&[&bytes], max);
+            let pieces: Vec<&[u8]> = bytes.chunks(chunk).collect();
+            proptest::prop_assert_eq!(&frames(&pieces, max), &whole);
+            for frame in whole {
+                if let Frame::Line(line) = frame {
+                    proptest::prop_assert!(line.len() <= max);
+                    proptest::prop_assert!(!line.contains(&b'\n'));
+                }
+            }
+        }
+    }
 }

@@ -669,3 +669,24 @@ fn reasons_never_repeat_the_secret() {
     assert!(!why.contains(&token), "{why}");
     assert!(why.contains("GitHub"), "{why}");
 }
+
+/// Regression: running as root (containers, CI) made every file under /root a "system secret",
+/// including the project itself.
+#[test]
+fn root_users_can_work_in_their_projects() {
+    let mut paths =
+        PathContext::for_host(Some(PathBuf::from("/root")), PathBuf::from("/root/project"));
+    paths.case_insensitive = false;
+    let policy = Policy::compile(&Sources::default(), paths).unwrap();
+    for path in ["src/main.rs", "/root/project/README.md", "/root/notes.txt"] {
+        let (action, rule, why) = judge(&policy, "read_file", &json!({"path": path}));
+        assert_eq!(action, Action::Allow, "{path}: {rule:?} {why}");
+    }
+    let (action, rule, _) = judge(&policy, "read_file", &json!({"path": "~/.ssh/id_rsa"}));
+    assert_eq!((action, rule.as_deref()), (Action::Deny, Some("ssh-keys")));
+    let (action, rule, _) = judge(&policy, "run_command", &json!({"command": "rm -rf ~/"}));
+    assert_eq!(
+        (action, rule.as_deref()),
+        (Action::Deny, Some("dangerous-commands"))
+    );
+}

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -60,10 +60,7 @@ impl Wrapped {
 
     /// The next stdout line as bytes (without its newline), or `None` after `timeout`.
     pub fn recv_bytes_within(&self, timeout: Duration) -> Option<Vec<u8>> {
-        match self.stdout.recv_timeout(timeout) {
-            Ok(line) => Some(line),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.stdout.recv_timeout(timeout).ok()
     }
 
     /// The next stdout line, parsed; panics if none arrives in time.

@@ -12,22 +12,28 @@
 //!
 //! Overlapping findings are resolved in favour of the more specific layer, then the longer span.
 //!
-//! Every pattern is compiled once into one [`RegexSet`]: a single linear pass tells which patterns
-//! can match at all, so text without any candidate costs one scan, and only the patterns that hit
-//! are run again to collect spans. The `regex` crate uses finite automata (no backtracking, no
-//! look-around), so no input makes a scan super-linear.
+//! Speed comes from literal prefilters (the target is over 1 GiB/s on plain text). Each layer is
+//! one regex whose matches start with a literal the `regex` crate finds by a vectorized search:
+//! all provider formats in one alternation ([`PROVIDER_TOKENS`]), `://` for URL passwords,
+//! `bearer`, and for assignments the operator (`=` or `:`), from which the name is read
+//! backwards. Secret words themselves make poor anchors: common in prose and, case-insensitive,
+//! too many variants for a fast prefilter. The `regex` crate uses finite automata (no
+//! backtracking, no look-around), and the hand-written steps of a layer never read the same
+//! stretch twice, so a scan is linear in the text, whatever the text.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 /// A secret found in a text, as a byte range on char boundaries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretFinding {
     pub kind: SecretKind,
+    /// Byte offset of the first byte of the secret.
     pub start: usize,
+    /// Byte offset just past the secret.
     pub end: usize,
 }
 
@@ -141,7 +147,9 @@ impl SecretKind {
     }
 }
 
-/// Every secret in `text`, sorted by position, non-overlapping.
+/// Every secret in `text`, sorted by position, non-overlapping: where candidates overlap, the
+/// provider format wins over a URL password, which wins over a generic secret, and then the
+/// longer span wins.
 pub fn scan(text: &str) -> Vec<SecretFinding> {
     let candidates = provider_tokens(text)
         .chain(url_passwords(text))
@@ -150,20 +158,18 @@ pub fn scan(text: &str) -> Vec<SecretFinding> {
     keep_most_specific(candidates)
 }
 
-/// The secret in a JSON object entry `{key: value}`: the whole value, when `key` names a secret and
-/// `value` is one. The kind is the provider format when the value is exactly one provider token,
-/// and otherwise as for an assignment in text (see [`assigned_kind`]).
+/// The secret in a JSON object entry `{key: value}`: the whole value (after an authorization
+/// scheme such as `Bearer `), when `key` names a secret and the value is one. The kind is the
+/// provider format when the value is exactly one provider token, and otherwise as for an
+/// assignment in text (see [`assigned_kind`]).
 pub fn scan_assignment(key: &str, value: &str) -> Option<SecretFinding> {
     let class = secret_name_class(key)?;
-    let kind = match scan(value).as_slice() {
-        [only] if only.start == 0 && only.end == value.len() => only.kind,
-        _ => assigned_kind(key, value, class, Quoting::Quoted)?,
+    let secret = skip_auth_scheme(value);
+    let kind = match scan(secret).as_slice() {
+        [only] if only.start == 0 && only.end == secret.len() => only.kind,
+        _ => assigned_kind(key, secret, class, Quoting::Quoted)?,
     };
-    Some(SecretFinding {
-        kind,
-        start: 0,
-        end: value.len(),
-    })
+    Some(finding(kind, value.len() - secret.len()..value.len()))
 }
 
 /// Shannon entropy of the characters of `s`, in bits per character (0 for the empty string).
@@ -184,8 +190,7 @@ pub fn shannon_entropy(s: &str) -> f64 {
 
 /// Provider token formats. Each starts with a literal (`(?-u:\b)` is an ASCII word boundary, which
 /// unlike the Unicode one keeps the lazy DFA usable on non-ASCII text), so the combined
-/// [`PROVIDER_TOKENS`] regex skips text between candidates with a vectorized literal search. None
-/// may contain a capture group: the group of each alternative identifies its row.
+/// [`PROVIDER_TOKENS`] regex skips text between candidates with a vectorized literal search.
 const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
     (
         SecretKind::AwsAccessKeyId,
@@ -244,15 +249,23 @@ const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
     ),
 ];
 
-/// All [`TOKEN_PATTERNS`] in one alternation, row `i` in capture group `i + 1`: one pass finds
-/// every provider token. Leftmost-first matching cannot hide one token inside another here, since
-/// no format can start inside another's match (their alphabets and prefixes exclude it).
+/// All [`TOKEN_PATTERNS`] in one alternation: one pass finds every provider token. Leftmost-first
+/// matching cannot hide one token inside another here, since no format can start inside
+/// another's match (their alphabets and prefixes exclude it).
 static PROVIDER_TOKENS: LazyLock<Regex> = LazyLock::new(|| {
-    let alternatives: Vec<String> = TOKEN_PATTERNS
-        .iter()
-        .map(|(_, pattern)| format!("({pattern})"))
-        .collect();
+    let alternatives: Vec<&str> = TOKEN_PATTERNS.iter().map(|(_, pattern)| *pattern).collect();
     Regex::new(&alternatives.join("|")).expect("provider patterns compile")
+});
+
+/// Which [`TOKEN_PATTERNS`] row a [`PROVIDER_TOKENS`] match came from, asked of the match alone:
+/// far cheaper than capture groups in the combined regex.
+static TOKEN_ROWS: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(
+        TOKEN_PATTERNS
+            .iter()
+            .map(|(_, pattern)| format!(r"\A(?:{pattern})\z")),
+    )
+    .expect("provider patterns compile")
 });
 
 /// The password in a URL's userinfo (`scheme://user:password@host`), in group 1. Searched from
@@ -266,20 +279,11 @@ static BEARER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u:\bbearer)[ \t]+([A-Za-z0-9._~+/-]+=*)").expect("valid regex")
 });
 
-/// An assignment operator: `=`, `:`, `:=` or `=>`. The scanner starts from operators because
-/// they are rare in prose and found by a vectorized search, while secret words (`key`, `pass`)
-/// are common and, matched case-insensitively, defeat the literal prefilter.
-static OPERATOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r":=?|=>?").expect("valid regex"));
-
-/// The value after an operator: blanks, then either a quoted string (group `q`; also with
-/// JSON-escaped quotes) or bare text (group `u`) up to a delimiter. An authorization scheme
-/// (`Bearer`, `Basic`, `Token`) before the value is skipped.
-static ASSIGNED_VALUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"\A[ \t]*(?:\\?["'`](?:(?i-u:bearer|basic|token)[ \t]+)?(?P<q>[^\s"'`\\]+)|(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<u>[^\s"'`\\,;&(){}\[\]<>]+))"#,
-    )
-    .expect("valid regex")
-});
+/// The first character of an assignment operator (`=`, `:`, `:=`, `=>`). The scanner starts from
+/// operators because they are rare in prose and a single byte class is found by a vectorized
+/// search, while secret words (`key`, `pass`) are common and, matched case-insensitively, defeat
+/// the literal prefilter.
+static OPERATOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[:=]").expect("valid regex"));
 
 /// A name under which AWS tools store the secret access key (`aws_secret_access_key`,
 /// `AWS_SECRET_ACCESS_KEY`, `SecretAccessKey`, `--aws-secret-access-key`, …).
@@ -290,12 +294,14 @@ static AWS_SECRET_NAME: LazyLock<Regex> =
 static AWS_SECRET_VALUE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9/+=]{40}$").expect("valid regex"));
 
-/// The body of a PEM block after its BEGIN line: RFC 1421 headers (`Proc-Type: …`, PGP
+/// The body of a PEM block after its BEGIN line: RFC 1421 header lines first (`Proc-Type: …`, PGP
 /// `Version: …`), then base64 and line breaks, also JSON-escaped (`\n`) since arguments are often
 /// serialized text.
 static PEM_BODY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\A(?:[A-Za-z][A-Za-z0-9-]*: [^\r\n\\]*|[A-Za-z0-9+/=\s]|\\[nr])*")
-        .expect("valid regex")
+    Regex::new(
+        r"\A(?:(?:\r?\n|\\r?\\n)[A-Za-z][A-Za-z0-9-]*: [^\r\n\\]*)*(?:[A-Za-z0-9+/=\r\n]|\\[rn])*",
+    )
+    .expect("valid regex")
 });
 
 /// The END line that closes a PEM block.
@@ -307,12 +313,8 @@ const MIN_PEM_BODY: usize = 32;
 
 /// Provider tokens, minus documentation placeholders; private keys extended to their whole block.
 fn provider_tokens(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
-    PROVIDER_TOKENS.captures_iter(text).filter_map(move |caps| {
-        let (row, token) = caps
-            .iter()
-            .skip(1)
-            .enumerate()
-            .find_map(|(row, group)| Some((row, group?)))?;
+    PROVIDER_TOKENS.find_iter(text).filter_map(move |token| {
+        let row = TOKEN_ROWS.matches(token.as_str()).into_iter().next()?;
         let kind = TOKEN_PATTERNS[row].0;
         let span = match kind {
             SecretKind::PrivateKey => pem_block(text, token.range())?,
@@ -322,11 +324,11 @@ fn provider_tokens(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
     })
 }
 
-/// Passwords embedded in URLs, minus placeholders.
+/// Passwords embedded in URLs, minus placeholders (`password`, `<password>`, `YOUR_TOKEN`).
 fn url_passwords(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
     URL_PASSWORD.captures_iter(text).filter_map(|caps| {
         let password = caps.get(1)?;
-        let real = !is_placeholder(password.as_str());
+        let real = !is_placeholder(password.as_str()) && !looks_fake(password.as_str());
         real.then(|| finding(SecretKind::UrlPassword, password.range()))
     })
 }
@@ -344,29 +346,33 @@ fn bearer_tokens(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
 }
 
 /// Secret values of `name <op> value` assignments. Each operator is checked, but once a secret
-/// name's value is read the search resumes after it, so every byte is read a bounded number of
-/// times (`token=token=token=…` stays linear).
+/// name's value is read the operators inside it are skipped, so every byte is read a bounded
+/// number of times (`token=token=token=…` stays linear).
 fn assignments(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
-    let mut from = 0;
-    std::iter::from_fn(move || {
-        while let Some(op) = OPERATOR.find_at(text, from) {
-            from = op.end();
-            let Some(name) = assigned_name(text, op.range()) else {
-                continue;
-            };
-            let Some(class) = secret_name_class(name) else {
-                continue;
-            };
-            let Some((value, quoting)) = assigned_value(text, op.end()) else {
-                continue;
-            };
-            from = value.end;
-            if let Some(kind) = assigned_kind(name, &text[value.clone()], class, quoting) {
-                return Some(finding(kind, value));
-            }
+    let mut resume = 0;
+    OPERATOR.find_iter(text).filter_map(move |op| {
+        if op.start() < resume {
+            return None;
         }
-        None
+        let op = operator_span(text, op.start());
+        let name = assigned_name(text, op.clone())?;
+        let class = secret_name_class(name)?;
+        let (value, quoting) = assigned_value(text, op.end)?;
+        resume = value.end;
+        let kind = assigned_kind(name, &text[value.clone()], class, quoting)?;
+        Some(finding(kind, value))
     })
+}
+
+/// The operator starting at `start` (an ASCII `:` or `=`): one byte, or two for `:=` and `=>`.
+fn operator_span(text: &str, start: usize) -> Range<usize> {
+    let pair = text.as_bytes().get(start..start + 2);
+    let len = if matches!(pair, Some(b":=" | b"=>")) {
+        2
+    } else {
+        1
+    };
+    start..start + len
 }
 
 /// The identifier an operator assigns to: before it, blanks, then an optional closing quote (also
@@ -390,19 +396,46 @@ fn assigned_name(text: &str, op: Range<usize>) -> Option<&str> {
     Some(&before[before.len() - len..]).filter(|name| !name.is_empty())
 }
 
-/// The value after an operator ending at `from`, and how it is written. A quoted value that stops
-/// at a blank goes on with more words: prose, not a secret.
+/// The value after an operator ending at `from`, and how it is written: blanks, then a quoted
+/// string (also with JSON-escaped quotes) or bare text up to a delimiter. An authorization scheme
+/// (`Bearer`, `Basic`, `Token`) before the value is skipped. A quoted value that stops at a blank
+/// goes on with more words: prose, not a secret.
 fn assigned_value(text: &str, from: usize) -> Option<(Range<usize>, Quoting)> {
-    let caps = ASSIGNED_VALUE.captures(&text[from..])?;
-    let shift = |m: regex::Match| from + m.start()..from + m.end();
-    if let Some(quoted) = caps.name("q") {
-        let value = shift(quoted);
-        let prose = next_char(text, value.end).is_some_and(char::is_whitespace);
-        return (!prose).then_some((value, Quoting::Quoted));
-    }
-    let bare = shift(caps.name("u")?);
-    let followed_by = next_char(text, bare.end);
-    Some((bare, Quoting::Bare { followed_by }))
+    let rest = text[from..].trim_start_matches([' ', '\t']);
+    let unescaped = rest.strip_prefix('\\').unwrap_or(rest);
+    let (quoted, rest) = match unescaped.strip_prefix(['"', '\'', '`']) {
+        Some(inside) => (true, inside),
+        None => (false, rest),
+    };
+    let rest = skip_auth_scheme(rest);
+    let is_delimiter: fn(char) -> bool = if quoted {
+        |c| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '\\')
+    } else {
+        |c| c.is_whitespace() || "\"'`\\,;&(){}[]<>".contains(c)
+    };
+    let value = &rest[..rest.find(is_delimiter).unwrap_or(rest.len())];
+    let start = text.len() - rest.len();
+    let span = start..start + value.len();
+    let followed_by = next_char(text, span.end);
+    let quoting = match quoted {
+        true if followed_by.is_some_and(char::is_whitespace) => return None,
+        true => Quoting::Quoted,
+        false => Quoting::Bare { followed_by },
+    };
+    (!value.is_empty()).then_some((span, quoting))
+}
+
+/// `s` after a leading HTTP authorization scheme and its blanks (`Bearer abc` → `abc`).
+fn skip_auth_scheme(s: &str) -> &str {
+    ["bearer", "basic", "token"]
+        .iter()
+        .find_map(|scheme| {
+            let head = s.get(..scheme.len())?;
+            let after = &s[scheme.len()..];
+            let value = after.trim_start_matches([' ', '\t']);
+            (head.eq_ignore_ascii_case(scheme) && value.len() < after.len()).then_some(value)
+        })
+        .unwrap_or(s)
 }
 
 /// The kind of a value assigned to a secret name: an AWS secret access key when name and shape
@@ -420,6 +453,7 @@ fn assigned_kind(
     }
 }
 
+/// A finding of `kind` over `span`.
 fn finding(kind: SecretKind, span: Range<usize>) -> SecretFinding {
     SecretFinding {
         kind,
@@ -462,15 +496,25 @@ fn next_char(text: &str, at: usize) -> Option<char> {
 fn pem_block(text: &str, header: Range<usize>) -> Option<Range<usize>> {
     let rest = &text[header.end..];
     let body = PEM_BODY.find(rest).map_or("", |m| m.as_str());
-    let base64 = body.bytes().filter(u8::is_ascii_alphanumeric).count();
-    if base64 < MIN_PEM_BODY {
-        return None;
-    }
-    let end = match PEM_END.find(&rest[body.len()..]) {
-        Some(end_line) => body.len() + end_line.end(),
-        None => trim_line_breaks(body).len(),
+    let (body, end_line) = match PEM_END.find(&rest[body.len()..]) {
+        Some(end_line) => (body, end_line.end()),
+        None => (truncated_body(rest, body), 0),
     };
-    Some(header.start..header.end + end)
+    let base64 = body.bytes().filter(u8::is_ascii_alphanumeric).count();
+    (base64 >= MIN_PEM_BODY).then(|| header.start..header.end + body.len() + end_line)
+}
+
+/// The key material of a block (`body`, a prefix of `rest`) whose END line is missing: without
+/// trailing line breaks, and without its last line when that line runs into prose (a blank
+/// follows it), since base64 lines have no blanks.
+fn truncated_body<'a>(rest: &str, body: &'a str) -> &'a str {
+    let runs_into_prose = matches!(next_char(rest, body.len()), Some(' ' | '\t'));
+    let last_line_break = body.rfind('\n').max(body.rfind("\\n")).unwrap_or(0);
+    trim_line_breaks(if runs_into_prose {
+        &body[..last_line_break]
+    } else {
+        body
+    })
 }
 
 /// `s` without trailing whitespace or JSON-escaped line breaks.
@@ -614,12 +658,48 @@ const METADATA_WORDS: &[&str] = &[
 /// The class of secret `name` announces: a secret word on segment boundaries (so not `keyboard`,
 /// `tokenizer`, `max_tokens`, `passwordless`), not followed by a metadata word (`token_count`).
 fn secret_name_class(name: &str) -> Option<NameClass> {
+    if !mentions_secret_stem(name) {
+        return None;
+    }
     let segments = segments(name);
     SECRET_TERMS
         .iter()
         .find(|(term, _)| names_secret(&segments, term))
         .map(|&(_, class)| class)
 }
+
+/// Every [`SECRET_TERMS`] entry contains one of these: a cheap test that rejects most names
+/// (`id`, `path`, `content`) before they are split into segments.
+const SECRET_STEMS: &[&str] = &[
+    "pass", "pwd", "secret", "token", "key", "auth", "cred", "bearer",
+];
+
+/// Whether `name` contains a [`SECRET_STEMS`] entry, ignoring ASCII case. This runs for every
+/// operator in the text, so stems are only compared where one can start.
+fn mentions_secret_stem(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (0..bytes.len()).any(|at| {
+        STEM_INITIALS[usize::from(bytes[at])]
+            && SECRET_STEMS.iter().any(|stem| {
+                bytes
+                    .get(at..at + stem.len())
+                    .is_some_and(|window| window.eq_ignore_ascii_case(stem.as_bytes()))
+            })
+    })
+}
+
+/// Which bytes start a [`SECRET_STEMS`] entry, in either case.
+const STEM_INITIALS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut index = 0;
+    while index < SECRET_STEMS.len() {
+        let initial = SECRET_STEMS[index].as_bytes()[0];
+        table[initial as usize] = true;
+        table[initial.to_ascii_uppercase() as usize] = true;
+        index += 1;
+    }
+    table
+};
 
 /// Whether `term` occurs in `segments` with no metadata word after it.
 fn names_secret(segments: &[&str], term: &[&str]) -> bool {
@@ -713,17 +793,51 @@ fn min_entropy(len: usize) -> f64 {
 }
 
 /// Values that stand for a secret without being one, in URLs and assignments: the word itself
-/// (`password`, `changeme1`), masks (`xxx`, `***`, `...`), templates and references (`<pw>`,
-/// `{pw}`, `${DB_PASSWORD}`, `$TOKEN`, `%s`, `%API_KEY%`, `process.env.X`).
+/// (`password`, `changeme1`), masks (`xxx`, `***`, `...`), templates and variable references.
 fn is_placeholder(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
     let word = lower.trim_end_matches(|c: char| c.is_ascii_digit());
     PLACEHOLDER_WORDS.contains(&word)
-        || lower.chars().all(|c| "x*•.#_-?".contains(c))
-        || lower.starts_with(['<', '{', '[', '$', '%'])
+        || lower.chars().all(|c| "x*•….#_-?".contains(c))
+        || is_template(value)
+        || is_variable(value)
         || ["process.env", "os.environ", "getenv"]
             .iter()
             .any(|reference| lower.contains(reference))
+}
+
+/// A whole value in template syntax: `<password>`, `{password}`, `[REDACTED]`, `${DB_PASSWORD}`,
+/// `$(cat secret)`, `%s`, `%(password)s`. Only the whole value counts, because real passwords
+/// may well start with `$`, `%` or `<`.
+fn is_template(value: &str) -> bool {
+    let wrapped = |open: &str, close: &str| {
+        value.len() >= open.len() + close.len() && value.starts_with(open) && value.ends_with(close)
+    };
+    value == "%s"
+        || [
+            ("<", ">"),
+            ("{", "}"),
+            ("[", "]"),
+            ("${", "}"),
+            ("$(", ")"),
+            ("%(", ")s"),
+        ]
+        .iter()
+        .any(|&(open, close)| wrapped(open, close))
+}
+
+/// A variable reference: `$DB_PASSWORD`, `$dbPassword`, `%DB_PASSWORD%`.
+fn is_variable(value: &str) -> bool {
+    let name = value
+        .strip_prefix('$')
+        .or_else(|| value.strip_prefix('%')?.strip_suffix('%'));
+    name.is_some_and(|name| {
+        let screaming = name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        screaming || is_wordy(name)
+    })
 }
 
 /// Words used in place of a real secret in examples and configuration templates.
@@ -757,14 +871,14 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 
 /// Documentation placeholders in a token's shape: a long run of one character (`ghp_xxxxxxxx…`,
 /// `sk-…00000…`) or a marker word (the AWS documentation keys end in `EXAMPLE` and `EXAMPLEKEY`).
-/// Both are long enough never to occur by chance in a random token: a run of five equal characters
-/// has a probability of about 62⁻⁴ per position.
+/// Neither occurs by chance in a random token: a run of five equal characters has a probability of
+/// about 62⁻⁴ per position, and markers count only spelled in one case, as people write them
+/// (`your_`, `YOUR_`), which a random `YoUR-` is 32 times less likely to match.
 fn looks_fake(token: &str) -> bool {
-    let lower = token.to_ascii_lowercase();
-    longest_run(token) >= 5 || FAKE_MARKERS.iter().any(|marker| lower.contains(marker))
+    longest_run(token) >= 5 || FAKE_MARKER.is_match(token)
 }
 
-/// Substrings of documentation placeholders (compared in lowercase).
+/// Substrings of documentation placeholders, in lowercase.
 const FAKE_MARKERS: &[&str] = &[
     "example",
     "placeholder",
@@ -779,6 +893,16 @@ const FAKE_MARKERS: &[&str] = &[
     "_here",
     "-here",
 ];
+
+/// Any of [`FAKE_MARKERS`], all in lowercase or all in uppercase.
+static FAKE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    let spellings: Vec<String> = FAKE_MARKERS
+        .iter()
+        .flat_map(|marker| [marker.to_string(), marker.to_ascii_uppercase()])
+        .map(|spelling| regex::escape(&spelling))
+        .collect();
+    Regex::new(&spellings.join("|")).expect("markers compile")
+});
 
 /// The length of the longest run of one repeated character.
 fn longest_run(s: &str) -> usize {
@@ -808,12 +932,26 @@ fn is_code(value: &str, quoting: Quoting) -> bool {
 }
 
 /// Made only of words (`your_api_key_here`, `getAccessToken`, `DB_PASSWORD`, `something`):
-/// names and prose. Generated secrets mix in digits, symbols or single-letter case flips.
+/// names and prose. Generated secrets mix in digits and symbols, and their letters rarely fall
+/// into words: a random mix of cases splits into fragments like `Nj`, `Hldt`.
 fn is_wordy(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.'))
-        && segments(value).iter().all(|word| word.len() >= 2)
+    value.split(['_', '-', '.']).all(is_word_part)
+}
+
+/// One separator-free part of an identifier: `api`, `API`, or camel-cased words (`getAccessToken`,
+/// `dbPassword`): at least two letters each, and a vowel in every capitalized one.
+fn is_word_part(part: &str) -> bool {
+    let single_case = part.bytes().all(|b| b.is_ascii_lowercase())
+        || part.bytes().all(|b| b.is_ascii_uppercase());
+    let is_word = |word: &&str| {
+        let lowercase_tail = word[1..].bytes().all(|b| b.is_ascii_lowercase());
+        let capitalized = word.starts_with(|c: char| c.is_ascii_uppercase());
+        let has_vowel = word.bytes().any(|b| b"aeiouyAEIOUY".contains(&b));
+        word.len() >= 2 && lowercase_tail && (has_vowel || !capitalized)
+    };
+    !part.is_empty()
+        && part.bytes().all(|b| b.is_ascii_alphabetic())
+        && (single_case || segments(part).iter().all(is_word))
 }
 
 /// Hex digits only (optionally `0x`-prefixed): git SHAs, content hashes, numbers.
@@ -852,11 +990,27 @@ fn is_path_or_url(value: &str) -> bool {
     let drive = value.as_bytes().get(..3).is_some_and(|head| {
         head[0].is_ascii_alphabetic() && head[1] == b':' && matches!(head[2], b'\\' | b'/')
     });
-    let rooted = ["~/", "./", "../", "\\"]
+    let relative = ["~/", "./", "../", "\\"]
         .iter()
-        .any(|prefix| value.starts_with(prefix))
-        || (value.starts_with('/') && value[1..].contains('/') && !value.contains(['+', '=']));
-    value.contains("://") || drive || rooted || has_file_extension(value)
+        .any(|prefix| value.starts_with(prefix));
+    value.contains("://")
+        || drive
+        || relative
+        || is_absolute_path(value)
+        || has_file_extension(value)
+}
+
+/// `/etc/ssl/private`, `/run/secrets/db1`: a leading `/`, another `/`, and segments named the way
+/// people name directories. Base64 may start with `/` too, but its segments are random.
+fn is_absolute_path(value: &str) -> bool {
+    let is_segment = |segment: &str| {
+        is_wordy(segment)
+            || segment.contains('.')
+            || segment
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    value.starts_with('/') && value[1..].contains('/') && value.split('/').all(is_segment)
 }
 
 /// Whether `value` names a file by a common extension of keys and configuration (`key.pem`,
@@ -908,7 +1062,9 @@ mod tests {
 
     /// A PEM block of `label` with a few lines of base64.
     fn pem(label: &str, seed: u64) -> String {
-        let body: Vec<String> = (0..3).map(|i| noise(seed + i, 64, BASE64)).collect();
+        let body: Vec<String> = (0..3)
+            .map(|i| noise(seed.wrapping_add(i), 64, BASE64))
+            .collect();
         format!(
             "-----BEGIN {label}-----\n{}\n-----END {label}-----",
             body.join("\n")
@@ -992,8 +1148,8 @@ mod tests {
                 format!(
                     "eyJ{}.eyJ{}.{}",
                     n(33, URL_SAFE),
-                    noise(seed + 1, 60, URL_SAFE),
-                    noise(seed + 2, 43, URL_SAFE)
+                    noise(seed.wrapping_add(1), 60, URL_SAFE),
+                    noise(seed.wrapping_add(2), 43, URL_SAFE)
                 ),
                 "; Path=/",
             ),
@@ -1193,6 +1349,31 @@ mod tests {
     }
 
     #[test]
+    fn pgp_armour_headers_are_part_of_the_block() {
+        let body = format!(
+            "{}\n{}\n={}",
+            noise(8, 64, BASE64),
+            noise(9, 40, BASE64),
+            noise(10, 4, BASE64)
+        );
+        let block = format!(
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: backup\n\n{body}\n-----END PGP PRIVATE KEY BLOCK-----"
+        );
+        assert_single(
+            &format!("gpg --import <<EOF\n{block}\nEOF"),
+            SecretKind::PrivateKey,
+            &block,
+        );
+    }
+
+    #[test]
+    fn truncated_private_key_stops_before_following_prose() {
+        let truncated = format!("-----BEGIN RSA PRIVATE KEY-----\n{}", noise(11, 64, BASE64));
+        let text = format!("{truncated}\n\nThanks for reading: more later");
+        assert_single(&text, SecretKind::PrivateKey, &truncated);
+    }
+
+    #[test]
     fn public_material_and_stubs_are_not_private_keys() {
         assert_clean(&pem("PUBLIC KEY", 1));
         assert_clean(&pem("CERTIFICATE", 2));
@@ -1248,6 +1429,9 @@ mod tests {
             "example",
             "...",
             "password123",
+            "YOUR_TOKEN",
+            "{{token}}",
+            "…",
         ] {
             assert_clean(&format!("postgres://user:{password}@localhost/db"));
         }
@@ -1278,6 +1462,34 @@ mod tests {
             assert_single(&text, SecretKind::GenericSecret, &value);
         }
         assert_single("password: hunter22", SecretKind::GenericSecret, "hunter22");
+    }
+
+    #[test]
+    fn values_that_merely_start_like_references_or_paths_are_secrets() {
+        for value in [
+            format!("${}!{}", noise(70, 6, ALNUM), noise(71, 5, ALNUM)),
+            format!("%{}", noise(72, 14, ALNUM)),
+            format!("<{}", noise(73, 14, ALNUM)),
+            format!("/{}/{}", noise(74, 12, ALNUM), noise(75, 14, ALNUM)),
+        ] {
+            assert_single(
+                &format!("password: \"{value}\""),
+                SecretKind::GenericSecret,
+                &value,
+            );
+        }
+        for reference in [
+            "$DB_PASSWORD_2",
+            "$dbPassword",
+            "%DB_PASSWORD%",
+            "%(password)s",
+            "$(cat /run/secrets/db)",
+            "{{ .Values.password }}",
+            "/run/secrets/db1",
+            "/Users/Alice/Library/Keys/prod.key",
+        ] {
+            assert_clean(&format!("password: \"{reference}\""));
+        }
     }
 
     #[test]
@@ -1413,6 +1625,57 @@ mod tests {
         );
         let example = format!("wJalrXUtnFEMI/K7MDENG/bPxRfiCY{}", "EXAMPLEKEY");
         assert_eq!(scan_assignment("aws_secret_access_key", &example), None);
+        let header = format!("Bearer {random}");
+        assert_eq!(
+            scan_assignment("Authorization", &header),
+            Some(SecretFinding {
+                kind: SecretKind::GenericSecret,
+                start: "Bearer ".len(),
+                end: header.len(),
+            })
+        );
+    }
+
+    #[test]
+    fn placeholder_markers_count_in_one_case_only() {
+        let token = format!("ya29.{}", noise(80, 40, ALNUM));
+        assert!(!looks_fake(&format!("{token}YoUR-{token}")));
+        assert!(looks_fake(&format!("{token}YOUR-{token}")));
+        assert!(looks_fake(&format!("sk-proj-your_key_{token}")));
+        assert!(looks_fake(&format!("{token}aaaaa")));
+        assert!(!looks_fake(&format!("{token}aaaa")));
+    }
+
+    #[test]
+    fn every_secret_term_contains_a_stem() {
+        for (term, _) in SECRET_TERMS {
+            assert!(mentions_secret_stem(&term.concat()), "{term:?}");
+        }
+    }
+
+    #[test]
+    fn adversarial_inputs_stay_linear() {
+        // Quadratic behaviour on any of these would take minutes at this size.
+        let size = 400_000;
+        for unit in [
+            "token=",
+            "a:",
+            "api_key: aaaaaaaaaaaaaaaaaaaaaaaaa\n",
+            "-----BEGIN PRIVATE KEY-----",
+            "eyJaaaaaaaaaa.",
+            "://a:",
+            "bearer ",
+            "\"password\": \"",
+            "ghp_",
+            "a",
+            " ",
+        ] {
+            let text = unit.repeat(size / unit.len());
+            let started = std::time::Instant::now();
+            let findings = scan(&text);
+            assert_well_formed(&text, &findings);
+            assert!(started.elapsed().as_secs() < 5, "{unit:?}");
+        }
     }
 
     #[test]
@@ -1509,7 +1772,10 @@ mod tests {
             assert_well_formed(&text, &findings);
             for (key, value) in [("token", text.as_str()), (text.as_str(), "Zq8xP2mW9vL4kR7t")] {
                 if let Some(f) = scan_assignment(key, value) {
-                    prop_assert_eq!((f.start, f.end), (0, value.len()));
+                    // The whole value, or all of it after an authorization scheme.
+                    prop_assert_eq!(f.end, value.len());
+                    prop_assert_eq!(f.start == 0, skip_auth_scheme(value) == value);
+                    assert_well_formed(value, &[f]);
                 }
             }
         }
@@ -1557,12 +1823,28 @@ mod tmp_bench {
         let json = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"write_file","arguments":{"path":"/tmp/notes.md","content":"Meeting notes: discuss roadmap, budget = 12k, owner: alice"}}}"#.repeat((64<<20)/190);
         let eqs = "token=".repeat((16<<20)/6);
         let colons = "a:".repeat(16<<20);
+        let keys = "api_key: aaaaaaaaaaaaaaaaaaaaaaaaa\n".repeat((16<<20)/34);
+        let pems = "-----BEGIN PRIVATE KEY-----".repeat((16<<20)/27);
+        let eyj = "eyJaaaaaaaaaa.".repeat((16<<20)/14);
+        let url = "://a:".repeat((16<<20)/5);
         let _ = super::scan("warm");
-        for (name, t) in [("prose", &prose), ("code", &code), ("english", &english), ("base64", &b64), ("unicode", &uni), ("json", &json), ("token=token=", &eqs), ("a:a:", &colons)] {
+        for (name, t) in [("prose", &prose), ("code", &code), ("english", &english), ("base64", &b64), ("unicode", &uni), ("json", &json), ("token=token=", &eqs), ("a:a:", &colons), ("keys", &keys), ("pems", &pems), ("eyj", &eyj), ("url", &url)] {
             let start = std::time::Instant::now();
             let n = super::scan(t).len();
             let secs = start.elapsed().as_secs_f64();
             println!("{name}: {:.0} MiB/s ({n} findings)", t.len() as f64 / secs / (1<<20) as f64);
+            let passes: [(&str, fn(&str) -> usize); 4] = [
+                ("tokens", |t| super::provider_tokens(t).count()),
+                ("url", |t| super::url_passwords(t).count()),
+                ("bearer", |t| super::bearer_tokens(t).count()),
+                ("assign", |t| super::assignments(t).count()),
+            ];
+            for (pn, f) in passes {
+                let start = std::time::Instant::now();
+                let n = f(t);
+                let secs = start.elapsed().as_secs_f64();
+                println!("   {pn}: {:.0} MiB/s ({n})", t.len() as f64 / secs / (1<<20) as f64);
+            }
         }
     }
 }
