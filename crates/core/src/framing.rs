@@ -83,7 +83,11 @@ impl Framer {
         } else if !self.buf.is_empty() {
             let line = std::mem::take(&mut self.buf);
             self.scanned = 0;
-            push_line(line, out);
+            if trim_cr(&line).len() > self.max {
+                out.push(Frame::Oversize(oversize(trim_cr(&line))));
+            } else {
+                push_line(line, out);
+            }
         }
     }
 
@@ -93,12 +97,7 @@ impl Framer {
             let end = start.max(self.scanned) + rel;
             if trim_cr(&self.buf[start..end]).len() > self.max {
                 // The line outgrew the limit before its newline arrived in this same chunk.
-                let mut sniffer = IdSniffer::default();
-                sniffer.feed(&self.buf[start..end]);
-                out.push(Frame::Oversize(Oversize {
-                    size: trim_cr(&self.buf[start..end]).len(),
-                    sniffed: sniffer.finish(),
-                }));
+                out.push(Frame::Oversize(oversize(trim_cr(&self.buf[start..end]))));
             } else {
                 push_line(self.buf[start..end].to_vec(), out);
             }
@@ -107,7 +106,9 @@ impl Framer {
         }
         self.buf.drain(..start);
         self.scanned = self.buf.len();
-        if self.buf.len() > self.max + 1 {
+        // One byte of grace for a `\r` that a `\n` may still follow.
+        let grace = usize::from(self.buf.last() == Some(&b'\r'));
+        if self.buf.len() > self.max + grace {
             let mut sniffer = IdSniffer::default();
             sniffer.feed(&self.buf);
             self.discarding = Some(Discarding {
@@ -127,6 +128,16 @@ impl Discarding {
             size,
             sniffed: self.sniffer.finish(),
         }
+    }
+}
+
+/// A complete line over the limit, sniffed for its id.
+fn oversize(line: &[u8]) -> Oversize {
+    let mut sniffer = IdSniffer::default();
+    sniffer.feed(line);
+    Oversize {
+        size: line.len(),
+        sniffed: sniffer.finish(),
     }
 }
 

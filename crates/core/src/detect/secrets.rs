@@ -249,9 +249,9 @@ const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
     ),
 ];
 
-/// All [`TOKEN_PATTERNS`] in one alternation: one pass finds every provider token. Leftmost-first
-/// matching cannot hide one token inside another here, since no format can start inside
-/// another's match (their alphabets and prefixes exclude it).
+/// All [`TOKEN_PATTERNS`] in one alternation: one pass finds every provider token. Matches do not
+/// overlap, which loses nothing in practice: a token can only start inside another's match after
+/// a `-` of a longer token (`glpat-…-AIza…`), which then covers it.
 static PROVIDER_TOKENS: LazyLock<Regex> = LazyLock::new(|| {
     let alternatives: Vec<&str> = TOKEN_PATTERNS.iter().map(|(_, pattern)| *pattern).collect();
     Regex::new(&alternatives.join("|")).expect("provider patterns compile")
@@ -1174,7 +1174,7 @@ mod tests {
         (format!("{before}{secret}{after}"), finding)
     }
 
-    /// `text` with `finding` moved by `offset` bytes.
+    /// `finding` moved `offset` bytes later, as when text is put before it.
     fn shifted(finding: &SecretFinding, offset: usize) -> SecretFinding {
         SecretFinding {
             kind: finding.kind,
@@ -1183,23 +1183,22 @@ mod tests {
         }
     }
 
-    /// The single finding in `text`, which must span exactly `expected`.
-    fn assert_single(text: &str, kind: SecretKind, expected: &str) {
-        let findings = scan(text);
-        let spans: Vec<(SecretKind, &str)> = findings
+    /// What [`scan`] finds in `text`, as kinds and the text they span.
+    fn found(text: &str) -> Vec<(SecretKind, &str)> {
+        scan(text)
             .iter()
             .map(|f| (f.kind, &text[f.start..f.end]))
-            .collect();
-        assert_eq!(spans, [(kind, expected)], "in {text:?}");
+            .collect()
+    }
+
+    /// `text` holds exactly one secret, of `kind`, spanning exactly `expected`.
+    fn assert_single(text: &str, kind: SecretKind, expected: &str) {
+        assert_eq!(found(text), [(kind, expected)], "in {text:?}");
     }
 
     fn assert_clean(text: &str) {
-        let findings = scan(text);
-        let spans: Vec<(SecretKind, &str)> = findings
-            .iter()
-            .map(|f| (f.kind, &text[f.start..f.end]))
-            .collect();
-        assert!(spans.is_empty(), "{spans:?} in {text:?}");
+        let found = found(text);
+        assert!(found.is_empty(), "{found:?} in {text:?}");
     }
 
     #[test]
@@ -1804,47 +1803,6 @@ mod tests {
             let (sample, finding) = embedded(kind, seed);
             let text = format!("{padding}{sample}");
             prop_assert_eq!(scan(&text), vec![shifted(&finding, padding.len())]);
-        }
-    }
-}
-#[cfg(test)]
-mod tmp_bench {
-    #[test]
-    #[ignore]
-    fn bench() {
-        let mut state = 1u64;
-        let mut rnd = || { state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); (state >> 33) as usize };
-        let prose: String = (0..64 << 20).map(|_| { let r = rnd() % 27; if r == 26 { ' ' } else { (b'a' + r as u8) as char } }).collect();
-        let src = std::fs::read_to_string("src/detect/paths.rs").unwrap();
-        let code = src.repeat((64 << 20) / src.len());
-        let english = "The quick brown fox jumps over the lazy dog. Please keep your API key and password safe; a token is like a key. ".repeat((64<<20)/112);
-        let b64: String = (0..64 << 20).map(|_| "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".as_bytes()[rnd() % 64] as char).collect();
-        let uni = "日本語のテキスト、ここには秘密はありません。Ünïcödé tëxt. ".repeat((64<<20)/80);
-        let json = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"write_file","arguments":{"path":"/tmp/notes.md","content":"Meeting notes: discuss roadmap, budget = 12k, owner: alice"}}}"#.repeat((64<<20)/190);
-        let eqs = "token=".repeat((16<<20)/6);
-        let colons = "a:".repeat(16<<20);
-        let keys = "api_key: aaaaaaaaaaaaaaaaaaaaaaaaa\n".repeat((16<<20)/34);
-        let pems = "-----BEGIN PRIVATE KEY-----".repeat((16<<20)/27);
-        let eyj = "eyJaaaaaaaaaa.".repeat((16<<20)/14);
-        let url = "://a:".repeat((16<<20)/5);
-        let _ = super::scan("warm");
-        for (name, t) in [("prose", &prose), ("code", &code), ("english", &english), ("base64", &b64), ("unicode", &uni), ("json", &json), ("token=token=", &eqs), ("a:a:", &colons), ("keys", &keys), ("pems", &pems), ("eyj", &eyj), ("url", &url)] {
-            let start = std::time::Instant::now();
-            let n = super::scan(t).len();
-            let secs = start.elapsed().as_secs_f64();
-            println!("{name}: {:.0} MiB/s ({n} findings)", t.len() as f64 / secs / (1<<20) as f64);
-            let passes: [(&str, fn(&str) -> usize); 4] = [
-                ("tokens", |t| super::provider_tokens(t).count()),
-                ("url", |t| super::url_passwords(t).count()),
-                ("bearer", |t| super::bearer_tokens(t).count()),
-                ("assign", |t| super::assignments(t).count()),
-            ];
-            for (pn, f) in passes {
-                let start = std::time::Instant::now();
-                let n = f(t);
-                let secs = start.elapsed().as_secs_f64();
-                println!("   {pn}: {:.0} MiB/s ({n})", t.len() as f64 / secs / (1<<20) as f64);
-            }
         }
     }
 }

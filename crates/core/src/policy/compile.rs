@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde_saphyr::{Location, Spanned};
 
@@ -11,9 +11,10 @@ use super::config::{
     Mode, OneOrMany, PathConfig, RuleConfig, SecretConfig,
 };
 use super::error::ConfigError;
+use super::path_index::{Part, PathIndexBuilder, PathMatcher};
 use super::{
-    Action, Chain, CommandMatcher, CommandRecognizer, Condition, Matcher, Origin, PathMatcher,
-    Policy, Rule, Selector,
+    Action, Chain, CommandMatcher, CommandRecognizer, Condition, Matcher, Origin, Policy, Rule,
+    Selector,
 };
 use crate::detect::paths::{PathContext, expand_pattern};
 use crate::detect::secrets::SecretKind;
@@ -64,7 +65,10 @@ impl Policy {
             .map(|s| parse(&s.path, &s.text).map(|c| (s, c)))
             .transpose()?;
 
-        let mut compiler = Compiler { paths: &paths };
+        let mut compiler = Compiler {
+            paths: &paths,
+            path_index: PathIndexBuilder::default(),
+        };
         let mut recognizer = CommandRecognizer::default();
         compiler.add_command_arguments(
             &mut recognizer,
@@ -140,7 +144,12 @@ impl Policy {
             None => None,
         };
 
+        let path_index = compiler
+            .path_index
+            .build()
+            .map_err(|e| ConfigError::plain(builtin_path, e))?;
         Ok(Policy {
+            path_index,
             mode,
             max_message_bytes,
             main: Chain { rules, default },
@@ -200,6 +209,7 @@ fn check_project_only_tightens(
 
 struct Compiler<'a> {
     paths: &'a PathContext,
+    path_index: PathIndexBuilder,
 }
 
 impl Compiler<'_> {
@@ -455,44 +465,32 @@ impl Compiler<'_> {
         }
     }
 
-    fn path_matcher(&self, p: &PathConfig) -> Result<PathMatcher, (String, &'static str)> {
-        let set = |patterns: &[String]| -> Result<Option<GlobSet>, (String, &'static str)> {
-            if patterns.is_empty() {
-                return Ok(None);
-            }
-            let mut builder = GlobSetBuilder::new();
-            for pattern in patterns {
-                let expanded = project_relative(&expand_pattern(pattern, self.paths), self.paths);
-                let glob = GlobBuilder::new(&expanded)
-                    .literal_separator(true)
-                    .case_insensitive(self.paths.case_insensitive)
-                    .backslash_escape(true)
-                    .build()
-                    .map_err(|e| {
-                        (
-                            format!("path pattern {pattern:?}: {e}"),
-                            "paths may use `~`, `$HOME`, `*`, `**` and `?`",
-                        )
-                    })?;
-                builder.add(glob);
-            }
-            builder
-                .build()
-                .map(Some)
-                .map_err(|e| (e.to_string(), "check the path patterns"))
-        };
-        let matcher = PathMatcher {
-            under: set(&p.under)?,
-            glob: set(&p.glob)?,
-            not_under: set(&p.not_under)?,
-        };
-        if matcher.under.is_none() && matcher.glob.is_none() && matcher.not_under.is_none() {
+    fn path_matcher(&mut self, p: &PathConfig) -> Result<PathMatcher, (String, &'static str)> {
+        if p.under.is_empty() && p.glob.is_empty() && p.not_under.is_empty() {
             return Err((
                 "`path` needs `under`, `glob` or `not_under`".into(),
                 "for example `path: { under: [\"~/.ssh\"] }`",
             ));
         }
-        Ok(matcher)
+        let expand = |patterns: &[String]| -> Vec<String> {
+            patterns
+                .iter()
+                .map(|p| project_relative(&expand_pattern(p, self.paths), self.paths))
+                .collect()
+        };
+        let parts = [
+            (Part::Under, expand(&p.under)),
+            (Part::Glob, expand(&p.glob)),
+            (Part::NotUnder, expand(&p.not_under)),
+        ];
+        self.path_index
+            .add(parts, self.paths.case_insensitive)
+            .map_err(|(pattern, e)| {
+                (
+                    format!("path pattern {pattern:?}: {e}"),
+                    "paths may use `~`, `$HOME`, `*`, `**` and `?`",
+                )
+            })
     }
 }
 

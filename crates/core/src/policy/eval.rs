@@ -4,10 +4,8 @@ use globset::GlobSet;
 use serde_json::Value;
 
 use super::facts::{Facts, walk};
-use super::{
-    Action, Chain, CommandMatcher, Condition, Matcher, PathMatcher, Policy, Rule, Selector,
-};
-use crate::detect::paths::{CanonicalPath, ancestors};
+use super::{Action, Chain, CommandMatcher, Condition, Matcher, Policy, Rule, Selector};
+use crate::detect::paths::CanonicalPath;
 use crate::detect::secrets::{scan, shannon_entropy};
 use crate::detect::shell::{analyze, analyze_argv};
 use crate::message::View;
@@ -54,6 +52,7 @@ impl Policy {
             view.target.tool.as_deref(),
             &self.commands,
             &self.paths,
+            &self.path_index,
         );
         let main = evaluate_chain(&self.main, view, &facts);
         match &self.project {
@@ -150,7 +149,7 @@ fn match_any(matcher: &Matcher, facts: &Facts<'_>) -> Vec<String> {
         Matcher::Path(m) => facts
             .paths()
             .iter()
-            .filter(|p| path_matches(m, &p.canonical))
+            .filter(|p| m.matches(&p.hits))
             .map(|p| describe_path(&p.pointer, &p.raw, &p.canonical))
             .collect(),
         Matcher::Command(m) => facts
@@ -231,7 +230,9 @@ fn match_selected(
                 for text in nested_strings(value) {
                     match matcher {
                         Matcher::Path(m) => {
-                            if let Some(c) = facts.canonicalize(text).filter(|c| path_matches(m, c))
+                            if let Some(c) = facts
+                                .canonicalize(text)
+                                .filter(|c| m.matches(&facts.path_hits(c)))
                             {
                                 out.push(describe_path(pointer, text, &c));
                             }
@@ -281,20 +282,6 @@ fn text_matches(matcher: &Matcher, text: &str) -> Option<String> {
             .map(|bits| format!("a value with {bits:.1} bits of entropy per character")),
         _ => None,
     }
-}
-
-fn path_matches(m: &PathMatcher, path: &CanonicalPath) -> bool {
-    let under = |set: &GlobSet, form: &str| ancestors(form).any(|a| set.is_match(a));
-    path.forms().any(|form| {
-        let positive = match (&m.under, &m.glob) {
-            (None, None) => true,
-            (u, g) => {
-                u.as_ref().is_some_and(|u| under(u, form))
-                    || g.as_ref().is_some_and(|g| g.is_match(form))
-            }
-        };
-        positive && !m.not_under.as_ref().is_some_and(|n| under(n, form))
-    })
 }
 
 fn command_evidence(

@@ -8,6 +8,7 @@ use std::cell::OnceCell;
 use serde_json::Value;
 
 use super::CommandRecognizer;
+use super::path_index::{PathHits, PathIndex};
 use crate::detect::paths::{CanonicalPath, PathContext, canonicalize, looks_like_path};
 use crate::detect::secrets::{SecretKind, scan, scan_assignment};
 use crate::detect::shell::{CommandAnalysis, analyze, analyze_argv};
@@ -29,6 +30,7 @@ pub(super) struct PathItem {
     pub pointer: String,
     pub raw: String,
     pub canonical: CanonicalPath,
+    pub hits: PathHits,
 }
 
 pub(super) struct SecretHit {
@@ -44,6 +46,7 @@ pub(super) struct Facts<'a> {
     tool: Option<&'a str>,
     recognizer: &'a CommandRecognizer,
     paths_ctx: &'a PathContext,
+    path_index: &'a PathIndex,
     strings: OnceCell<Vec<StrItem<'a>>>,
     commands: OnceCell<Vec<CommandItem>>,
     paths: OnceCell<Vec<PathItem>>,
@@ -56,12 +59,14 @@ impl<'a> Facts<'a> {
         tool: Option<&'a str>,
         recognizer: &'a CommandRecognizer,
         paths_ctx: &'a PathContext,
+        path_index: &'a PathIndex,
     ) -> Self {
         Self {
             payload,
             tool,
             recognizer,
             paths_ctx,
+            path_index,
             strings: OnceCell::new(),
             commands: OnceCell::new(),
             paths: OnceCell::new(),
@@ -187,6 +192,11 @@ impl<'a> Facts<'a> {
         self.paths_ctx
     }
 
+    /// Which path patterns of the policy match `path`.
+    pub fn path_hits(&self, path: &CanonicalPath) -> PathHits {
+        self.path_index.hits(path)
+    }
+
     pub fn canonicalize(&self, raw: &str) -> Option<CanonicalPath> {
         canonicalize(raw, self.paths_ctx)
     }
@@ -196,6 +206,7 @@ impl<'a> Facts<'a> {
             out.push(PathItem {
                 pointer: pointer.to_owned(),
                 raw: raw.to_owned(),
+                hits: self.path_hits(&canonical),
                 canonical,
             });
         }

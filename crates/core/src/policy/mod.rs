@@ -13,6 +13,7 @@ mod config;
 mod error;
 mod eval;
 mod facts;
+mod path_index;
 
 use std::path::PathBuf;
 
@@ -28,6 +29,7 @@ use crate::detect::paths::PathContext;
 use crate::detect::secrets::SecretKind;
 use crate::detect::shell::CommandCategory;
 use crate::message::Direction;
+use path_index::{PathIndex, PathMatcher};
 
 /// What to do with a message. Ordered from least to most strict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -67,6 +69,7 @@ pub struct Policy {
     disabled: Vec<Rule>,
     commands: CommandRecognizer,
     paths: PathContext,
+    path_index: PathIndex,
 }
 
 impl Policy {
@@ -165,13 +168,6 @@ enum Matcher {
     Secret(Vec<SecretKind>),
     Entropy { min_bits: f64, min_length: usize },
     Size { over: usize },
-}
-
-#[derive(Debug)]
-struct PathMatcher {
-    under: Option<GlobSet>,
-    glob: Option<GlobSet>,
-    not_under: Option<GlobSet>,
 }
 
 #[derive(Debug)]
