@@ -21,6 +21,8 @@ pub const CODE_SERVER_GONE: i64 = -32093;
 pub const CODE_PARSE_ERROR: i64 = -32700;
 /// Valid JSON but not a JSON-RPC message (JSON-RPC's invalid request).
 pub const CODE_INVALID_REQUEST: i64 = -32600;
+/// Portcullis failed while judging the message, which was therefore not forwarded.
+pub const CODE_INTERNAL_ERROR: i64 = -32603;
 
 /// An error response for `id` (raw JSON text of the id, or `None` for `null`), as one JSON text.
 pub fn error_response(

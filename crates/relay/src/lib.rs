@@ -108,7 +108,7 @@ async fn relay(policy: Arc<Policy>, options: RelayOptions) -> anyhow::Result<i32
     };
     let unanswered = session
         .lock()
-        .expect("session lock is never poisoned")
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
         .abandon_client_requests(&why);
     if !unanswered.is_empty() {
         let _ = to_client.send(Write::Bytes(unanswered)).await;

@@ -59,9 +59,10 @@ async fn deliver(
     sinks: &Sinks,
 ) {
     for frame in frames.drain(..) {
+        // Judging catches its own panics, so the lock cannot be poisoned by it.
         let outcome = session
             .lock()
-            .expect("session lock is never poisoned: judging does not panic")
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .handle(direction, &frame);
         // A closed writer means that side is gone; the shutdown path handles it.
         if !outcome.forward.is_empty() {

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use portcullis_core::framing::{Frame, IdSniffer, Oversize, Sniffed};
@@ -13,8 +14,8 @@ use portcullis_core::json::{DEFAULT_MAX_DEPTH, JsonError, parse_strict};
 use portcullis_core::message::{Direction, IdKey, Kind, Message, Target, View};
 use portcullis_core::policy::{Action, Decision, Policy};
 use portcullis_core::reply::{
-    CODE_INVALID_REQUEST, CODE_PARSE_ERROR, CODE_SERVER_GONE, CODE_TOO_LARGE, blocked_response,
-    error_response, raw_id, sniffed_id,
+    CODE_INTERNAL_ERROR, CODE_INVALID_REQUEST, CODE_PARSE_ERROR, CODE_SERVER_GONE, CODE_TOO_LARGE,
+    blocked_response, error_response, raw_id, sniffed_id,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -59,11 +60,22 @@ impl Session {
         }
     }
 
+    /// Judges one frame. A bug that panics while judging fails closed: the message is not
+    /// forwarded, and a request is still answered.
     pub fn handle(&mut self, direction: Direction, frame: &Frame) -> Outcome {
-        match frame {
+        let judged = std::panic::catch_unwind(AssertUnwindSafe(|| match frame {
             Frame::Line(line) => self.handle_line(direction, line),
             Frame::Oversize(over) => self.handle_oversize(direction, over),
-        }
+        }));
+        judged.unwrap_or_else(|_| {
+            let bytes = match frame {
+                Frame::Line(line) => line.as_slice(),
+                Frame::Oversize(_) => &[],
+            };
+            let why = "portcullis: internal error while judging this message; it was not forwarded";
+            let piece = self.reject(direction, sniff(bytes), CODE_INTERNAL_ERROR, why);
+            single(b"", piece)
+        })
     }
 
     /// Answers every client request still waiting, when the server is gone.

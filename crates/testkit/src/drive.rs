@@ -101,9 +101,17 @@ impl Wrapped {
         None
     }
 
-    /// Every stderr line seen so far, joined.
-    pub fn stderr_so_far(&self) -> String {
-        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
+    /// Waits until a stderr line contains `needle`; returns whether one did within `timeout`.
+    pub fn stderr_contains_within(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
     }
 }
 
