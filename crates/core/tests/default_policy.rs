@@ -48,6 +48,28 @@ fn fake(prefix: &str, body: &str, times: usize) -> String {
     format!("{prefix}{}", body.repeat(times))
 }
 
+/// A 200-line build script of plain commands.
+fn build_script() -> String {
+    let mut lines = vec!["set -eu".to_owned()];
+    for i in 0..199 {
+        lines.push(match i % 5 {
+            0 => format!("mkdir -p build/obj{i} && cc -O2 -c src/mod{i}.c -o build/obj{i}/mod.o"),
+            1 => format!("rm -rf build/tmp{i} dist/*.map"),
+            2 => format!("cp -r assets/img{i} dist/ && echo \"copied {i}\""),
+            3 => format!("for f in a b; do touch build/$f{i}; done"),
+            _ => format!("npx tsc -p tsconfig{i}.json | tee build/tsc{i}.log"),
+        });
+    }
+    lines.join("\n")
+}
+
+/// About 100 KB of CSV rows.
+fn csv_rows() -> String {
+    (0..3300)
+        .map(|i| format!("row {i},alpha,beta,gamma,{}\n", i * 7))
+        .collect()
+}
+
 /// (tool, arguments, rule that must deny)
 fn attacks() -> Vec<(&'static str, Value, &'static str)> {
     vec![
@@ -435,6 +457,17 @@ fn attacks() -> Vec<(&'static str, Value, &'static str)> {
             json!({"cmd": ["rm", "-rf", "/"]}),
             "dangerous-commands",
         ),
+        // Commands too large or convoluted to analyse cannot be judged, and are not let through.
+        (
+            "run_command",
+            json!({"command": format!("echo {}hi{}", "$(echo ".repeat(40), ")".repeat(40))}),
+            "dangerous-commands",
+        ),
+        (
+            "run_command",
+            json!({"command": format!("{{{},rm}} -rf /", vec!["x"; 300].join(","))}),
+            "dangerous-commands",
+        ),
         // Secrets leaving in arguments, anywhere.
         (
             "write_file",
@@ -546,6 +579,12 @@ fn benign() -> Vec<(&'static str, Value)> {
         (
             "run_command",
             json!({"command": "docker run --rm -it ubuntu bash"}),
+        ),
+        // Long but simple: analysed to the end, not given up on.
+        ("run_command", json!({"command": build_script()})),
+        (
+            "run_command",
+            json!({"command": format!("cat > data.csv <<EOF\n{}EOF\nwc -l data.csv", csv_rows())}),
         ),
         (
             "exec",

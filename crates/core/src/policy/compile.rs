@@ -396,7 +396,7 @@ impl Compiler<'_> {
                     categories.push(CommandCategory::from_name(name).ok_or_else(|| {
                         (
                             format!("unknown command category {name:?}"),
-                            "categories: recursive-delete, filesystem-format, raw-device-write, fork-bomb, download-exec, decode-exec, reverse-shell, or all",
+                            "categories: recursive-delete, filesystem-format, raw-device-write, fork-bomb, download-exec, decode-exec, reverse-shell, unanalyzable, or all",
                         )
                     })?);
                 }
@@ -432,7 +432,7 @@ impl Compiler<'_> {
                         SecretKind::from_name(n).ok_or_else(|| {
                             (
                                 format!("unknown secret kind {n:?}"),
-                                "run `portcullis rules --secret-kinds` for the list, or use `secret: true`",
+                                "docs/policy.md lists the secret kinds; or use `secret: true` for all",
                             )
                         })
                     })
