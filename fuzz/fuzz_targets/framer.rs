@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use portcullis_core::framing::{Frame, Framer};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&split, bytes)) = data.split_first() else { return };
+    let Some((&split, bytes)) = data.split_first() else {
+        return;
+    };
     let max = 64;
     let frames = |chunk: usize| {
         let mut framer = Framer::new(max);

@@ -8,7 +8,10 @@ use portcullis_core::detect::paths::PathContext;
 use portcullis_core::detect::shell::{analyze, analyze_argv};
 
 fuzz_target!(|script: &str| {
-    let mut ctx = PathContext::for_host(Some(PathBuf::from("/home/fuzz")), PathBuf::from("/home/fuzz/project"));
+    let mut ctx = PathContext::for_host(
+        Some(PathBuf::from("/home/fuzz")),
+        PathBuf::from("/home/fuzz/project"),
+    );
     ctx.resolve_symlinks = false;
     let _ = analyze(script, &ctx);
     let argv: Vec<&str> = script.split('\0').collect();

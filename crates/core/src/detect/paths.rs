@@ -85,12 +85,18 @@ pub struct CanonicalPath {
     pub lexical: String,
     /// The path with symlinks resolved, when it differs from `lexical`.
     pub real: Option<String>,
+    /// The path as a server would see it after decoding fewer times than we did (not at all,
+    /// once, ...), when that differs: a server that takes `~/.ssh/%2e%2e/..` literally lists
+    /// `~/.ssh`, while the fully decoded form points elsewhere.
+    pub partly_decoded: Vec<String>,
 }
 
 impl CanonicalPath {
-    /// Every form a policy must check: `lexical`, then `real` if any.
+    /// Every form a policy must check: `lexical`, `real` if any, then the partly decoded forms.
     pub fn forms(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.lexical.as_str()).chain(self.real.as_deref())
+        std::iter::once(self.lexical.as_str())
+            .chain(self.real.as_deref())
+            .chain(self.partly_decoded.iter().map(String::as_str))
     }
 }
 
@@ -225,7 +231,9 @@ impl Anchored {
 
 /// [`canonicalize`] with the host's syntax rules made explicit, so tests can exercise both.
 fn canonicalize_as(raw: &str, ctx: &PathContext, windows: bool) -> Option<CanonicalPath> {
-    let anchored = anchor(raw, ctx, windows)?;
+    let levels = decode_levels(raw)?;
+    let (decoded, partial) = levels.split_last()?;
+    let anchored = anchor(decoded, ctx, windows)?;
     let lexical = fold_case(anchored.lexical(windows), ctx.case_insensitive);
     // UNC paths are never touched: stat-ing `\\attacker\share` would leak credentials over SMB.
     let real = (ctx.resolve_symlinks && anchored.root != Root::Unc)
@@ -233,12 +241,26 @@ fn canonicalize_as(raw: &str, ctx: &PathContext, windows: bool) -> Option<Canoni
         .flatten()
         .map(|real| fold_case(canonical_os_path(&real, windows), ctx.case_insensitive))
         .filter(|real| *real != lexical);
-    Some(CanonicalPath { lexical, real })
+    let mut partly_decoded: Vec<String> = Vec::new();
+    for level in partial {
+        let Some(anchored) = anchor(level, ctx, windows) else {
+            continue;
+        };
+        let form = fold_case(anchored.lexical(windows), ctx.case_insensitive);
+        if form != lexical && !partly_decoded.contains(&form) {
+            partly_decoded.push(form);
+        }
+    }
+    Some(CanonicalPath {
+        lexical,
+        real,
+        partly_decoded,
+    })
 }
 
-/// Turn `raw` into an absolute path, or `None` when it is not a path.
-fn anchor(raw: &str, ctx: &PathContext, windows: bool) -> Option<Anchored> {
-    let path = prepare(raw, ctx.home.as_deref())?;
+/// Turn one decoding level of a path into an absolute path, or `None` when it is not a path.
+fn anchor(level: &str, ctx: &PathContext, windows: bool) -> Option<Anchored> {
+    let path = prepare(level, ctx.home.as_deref())?;
     let cwd = ctx.cwd.to_string_lossy().replace('\\', "/");
     let anchored = Anchored::new(&path, &cwd, windows);
     if !windows && matches!(anchored.root, Root::Drive(_)) && climbs_above_root(&anchored.rest) {
@@ -247,19 +269,32 @@ fn anchor(raw: &str, ctx: &PathContext, windows: bool) -> Option<Anchored> {
     Some(anchored)
 }
 
-/// Steps 1–3 of the pipeline plus separator unification; `None` when `raw` is not a path.
-fn prepare(raw: &str, home: Option<&Path>) -> Option<String> {
+/// The path body (scheme stripped) at each percent-decoding level: as written, decoded once, ...,
+/// up to stable; `None` when `raw` is not a path.
+fn decode_levels(raw: &str) -> Option<Vec<String>> {
     // Each decoding round shrinks the text at most threefold, so anything longer cannot fit.
     if raw.is_empty() || raw.len() > MAX_PATH_BYTES * 3usize.pow(MAX_DECODE_ROUNDS) {
         return None;
     }
     let body = strip_file_scheme(raw)?;
-    let decoded = percent_decode_stable(&body);
-    if decoded.is_empty() || decoded.len() > MAX_PATH_BYTES || decoded.contains(['\0', '\n', '\r'])
-    {
+    let mut levels = vec![body.into_owned()];
+    for _ in 0..MAX_DECODE_ROUNDS {
+        let current = levels.last()?;
+        let next = percent_decode_str(current).decode_utf8_lossy().into_owned();
+        if next == *current {
+            break;
+        }
+        levels.push(next);
+    }
+    Some(levels)
+}
+
+/// Steps 1–3 of the pipeline plus separator unification; `None` when `level` is not a path.
+fn prepare(level: &str, home: Option<&Path>) -> Option<String> {
+    if level.is_empty() || level.len() > MAX_PATH_BYTES || level.contains(['\0', '\n', '\r']) {
         return None;
     }
-    Some(expand_home(&decoded, home).replace('\\', "/"))
+    Some(expand_home(level, home).replace('\\', "/"))
 }
 
 /// The path inside a `file:` URI, `raw` itself when it has no scheme, `None` for other URLs.
@@ -315,21 +350,6 @@ fn strip_slash_before_drive(path: &str) -> &str {
         Some(rest) if split_drive(rest).is_some() => rest,
         _ => path,
     }
-}
-
-/// Percent-decode until the text stops changing, to undo `%252e` double encoding.
-fn percent_decode_stable(s: &str) -> String {
-    let mut current = s.to_owned();
-    for _ in 0..MAX_DECODE_ROUNDS {
-        let next = percent_decode_str(&current)
-            .decode_utf8_lossy()
-            .into_owned();
-        if next == current {
-            break;
-        }
-        current = next;
-    }
-    current
 }
 
 /// Replace a leading home prefix with `home`; leave the text alone when home is unknown.
@@ -584,6 +604,25 @@ mod tests {
 
     const ID_RSA: &str = "/home/alice/.ssh/id_rsa";
 
+    /// Regression: a server that does not percent-decode sees `~/.ssh/%2e%2e/..` as `~/.ssh`,
+    /// while the fully decoded form is the home directory. Every decoding level is a form.
+    #[test]
+    fn every_decoding_level_is_a_form() {
+        let path = canonicalize_as("~/.ssh/%2e%2e/..", &ctx(), false).unwrap();
+        assert_eq!(path.lexical, "/home");
+        assert!(path.forms().any(|f| f == "/home/alice/.ssh"), "{path:?}");
+        let twice = canonicalize_as("/home/alice/.ssh/%252e%252e/x", &ctx(), false).unwrap();
+        assert_eq!(twice.lexical, "/home/alice/x");
+        let forms: Vec<&str> = twice.forms().collect();
+        assert!(
+            forms.contains(&"/home/alice/.ssh/%252e%252e/x"),
+            "{forms:?}"
+        );
+        assert!(forms.contains(&"/home/alice/.ssh/%2e%2e/x"), "{forms:?}");
+        let plain = canonicalize_as("src/main.rs", &ctx(), false).unwrap();
+        assert!(plain.partly_decoded.is_empty());
+    }
+
     #[test]
     fn home_prefixes_expand() {
         assert_eq!(lexical("~/.ssh/id_rsa").as_deref(), Some(ID_RSA));
@@ -793,15 +832,17 @@ mod tests {
     }
 
     #[test]
-    fn forms_lists_lexical_then_real() {
+    fn forms_lists_lexical_then_real_then_partly_decoded() {
         let path = CanonicalPath {
             lexical: "/a".into(),
             real: Some("/b".into()),
+            partly_decoded: vec!["/c".into()],
         };
-        assert_eq!(path.forms().collect::<Vec<_>>(), ["/a", "/b"]);
+        assert_eq!(path.forms().collect::<Vec<_>>(), ["/a", "/b", "/c"]);
         let path = CanonicalPath {
             lexical: "/a".into(),
             real: None,
+            partly_decoded: Vec::new(),
         };
         assert_eq!(path.forms().collect::<Vec<_>>(), ["/a"]);
     }
