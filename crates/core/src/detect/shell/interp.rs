@@ -2,8 +2,10 @@
 //! standard input), and analysing that code.
 
 use super::analyze::Analyzer;
+use super::args::{option_value, parse_args};
 use super::decode::decode_powershell;
 use super::embedded::{evaluates_stdin, printed_taint};
+use super::exec::MAPFILE_OPTS;
 use super::parse::Parser;
 use super::value::{Field, Flow, Scope, Taint, join_fields};
 use super::{CommandCategory, MAX_DEPTH};
@@ -229,6 +231,20 @@ fn code_source(key: &str, args: &[Field]) -> Option<Code> {
                 Lang::Shell,
                 Source::Inline(join_fields(rest, " "), None),
                 (at + 1..args.len()).collect(),
+            )
+        }
+        // `mapfile -C CODE`: the callback is evaluated every few lines read.
+        "mapfile" | "readarray" => {
+            let (opts, _) = parse_args(args, MAPFILE_OPTS, false);
+            let code = option_value(&opts, &["C"])?;
+            let at = args
+                .iter()
+                .position(|a| a.text.starts_with("-C") && a.text.len() > 2)
+                .or_else(|| args.iter().position(|a| a.text == "-C").map(|i| i + 1));
+            Code::new(
+                Lang::Shell,
+                Source::Inline(code.clone(), None),
+                at.into_iter().collect(),
             )
         }
         "source" | "." => Code::new(
@@ -538,10 +554,16 @@ impl Analyzer {
             return Run::default();
         };
         if code.lang == Lang::Shell
-            && !matches!(key, "eval" | "trap" | "source" | ".")
+            && !matches!(
+                key,
+                "eval" | "trap" | "source" | "." | "mapfile" | "readarray"
+            )
             && self.silent == 0
         {
             self.shell = true;
+            if key != "cmd" {
+                self.shell_startup(name, args, scope);
+            }
         }
         let mut run = Run {
             code_args: code.code_args,
@@ -675,6 +697,54 @@ impl Analyzer {
                 scope,
             );
         }
+    }
+
+    /// What a shell does on its own as it starts: it sources `$BASH_ENV` (or `$ENV`) and expands
+    /// its prompts (`$PS4` for traces; when interactive, `$PS0`..`$PS2`, and runs
+    /// `$PROMPT_COMMAND`), whose substitutions run.
+    fn shell_startup(&mut self, name: &str, args: &[Field], scope: &Scope) {
+        let known = |a: &Self, var: &str| {
+            a.lookup(var, None, scope)
+                .and_then(|v| v.into_iter().next())
+                .filter(|f| !f.dynamic && !f.text.is_empty())
+        };
+        for var in ["BASH_ENV", "ENV"] {
+            if let Some(file) = known(self, var) {
+                self.run_file(name, Lang::Shell, &file, &Flow::default(), scope);
+            }
+        }
+        let interactive = args
+            .iter()
+            .take_while(|a| !a.dynamic && a.text.starts_with('-'))
+            .any(|a| !a.text.starts_with("--") && a.text.contains('i'));
+        let prompts: &[&str] = if interactive {
+            &["PS4", "PS0", "PS1", "PS2"]
+        } else {
+            &["PS4"]
+        };
+        for var in prompts {
+            if let Some(prompt) = known(self, var) {
+                self.expand_string(&prompt.text, scope);
+            }
+        }
+        if interactive && let Some(code) = known(self, "PROMPT_COMMAND") {
+            self.nested_script(&code.text, None, &Flow::default(), scope);
+        }
+    }
+
+    /// Expands text as a double-quoted string (a prompt), analysing the commands it runs.
+    pub(super) fn expand_string(&mut self, text: &str, scope: &Scope) {
+        if !text.contains(['$', '`']) {
+            return;
+        }
+        if self.depth >= MAX_DEPTH {
+            self.give_up_nesting();
+            return;
+        }
+        let word = Parser::new(text, self.depth + 1, &self.budget).string();
+        self.depth += 1;
+        self.capture(|a| a.expand_one(&word, &mut scope.clone()));
+        self.depth -= 1;
     }
 
     /// Analyses shell code found inside a command (`sh -c`, `eval`, heredocs, decoded payloads).

@@ -10,12 +10,14 @@
 //! The pipeline, one module per step:
 //! 1. **Parse** ([`parse`], into the tree of [`ast`]): text becomes lists of pipelines of commands,
 //!    whose words are still the pieces they are glued from.
-//! 2. **Expand** ([`expand`], [`brace`], [`decode`]): each word becomes fields (the values of
-//!    [`value`]) against the current shell state, as the shell expands it before running a command.
-//! 3. **Analyse** ([`analyze`], [`exec`]): the tree is walked in execution order; each command is
-//!    resolved through aliases, functions and wrappers ([`wrappers`], option syntax in [`args`]),
-//!    code it hands to an interpreter is analysed in turn ([`interp`], [`embedded`]), and what it
-//!    prints or writes is followed to where it is read ([`output`], [`download`]).
+//! 2. **Expand** ([`expand`], [`param`], [`brace`], [`decode`]): each word becomes fields (the
+//!    values of [`value`]) against the current shell state, as the shell expands it before running
+//!    a command; the words inside `${..}` operators are expanded too, for what they run.
+//! 3. **Analyse** ([`analyze`], [`loops`], [`exec`]): the tree is walked in execution order, loops
+//!    again while a round changes what the next one reads; each command is resolved through
+//!    aliases, functions and wrappers ([`wrappers`], option syntax in [`args`]), code it hands to
+//!    an interpreter is analysed in turn ([`interp`], [`embedded`]), and what it prints or writes
+//!    is followed to where it is read ([`output`], [`download`]).
 //! 4. **Detect** ([`delete`], [`detectors`]): each command that runs is judged by what it does to
 //!    what; findings quote it in its canonical rendering ([`render`]).
 //!
@@ -28,8 +30,9 @@
 //!   bytes reach an interpreter; quoted arguments of ordinary programs are data (`echo "rm -rf /"`
 //!   is harmless).
 //! - **Bounded work.** Nesting is capped at [`MAX_DEPTH`], brace expansion at [`MAX_BRACE_WORDS`],
-//!   loop unrolling at [`MAX_EXTRA_PASSES`] and values at [`MAX_VALUE_LEN`]; every character parsed
-//!   burns fuel, so hostile input stays roughly linear.
+//!   loop rounds at [`MAX_LOOP_PASSES`], repeated work at [`MAX_EXTRA_PASSES`] and values at
+//!   [`MAX_VALUE_LEN`]; every character parsed (or matched against a pattern) burns fuel, so
+//!   hostile input stays roughly linear.
 //! - **Fail closed.** Where a bound makes the analysis give up on part of a command (fuel spent,
 //!   code nested too deep, a brace bomb, too long to run as code, repeated work), the command
 //!   cannot be judged and is reported as [`CommandCategory::Unanalyzable`].
@@ -49,7 +52,9 @@ mod embedded;
 mod exec;
 mod expand;
 mod interp;
+mod loops;
 mod output;
+mod param;
 mod parse;
 mod render;
 #[cfg(test)]
@@ -70,16 +75,21 @@ const MAX_DEPTH: usize = 16;
 const MAX_BRACE_WORDS: usize = 256;
 /// Most values a `for` loop is unrolled over.
 const MAX_LOOP_VALUES: usize = 16;
+/// Most rounds of a loop walked while each changes what the next reads; what still changes then
+/// becomes unknown for one last round.
+const MAX_LOOP_PASSES: usize = 3;
 /// Total extra analysis passes (loop iterations, repeated function calls) for one input, and the
 /// number of commands analysed after which no more are made.
 const MAX_EXTRA_PASSES: usize = 64;
 const MAX_REPEATED_WORK: usize = 4096;
+/// Highest array index assigned exactly (`a[5]=x`); past it the array becomes unknown.
+const MAX_ARRAY_INDEX: usize = 1024;
 /// Longest value tracked exactly; longer values become dynamic.
 const MAX_VALUE_LEN: usize = 1 << 16;
 /// Parsing fuel per input byte, plus a fixed allowance for nested code found on the way.
 const FUEL_PER_BYTE: usize = 64;
 const FUEL_BASE: usize = 200_000;
-/// Most findings reported for one input.
+/// Most findings reported for one input; past it, only the first of each category.
 const MAX_FINDINGS: usize = 256;
 /// Longest command quoted in a finding.
 const MAX_QUOTE: usize = 120;

@@ -76,7 +76,7 @@ impl Analyzer {
                 stdin.clone()
             }
             "find" => Flow {
-                found_under: Some(find_roots(args).0),
+                found_under: Some(find_roots(args).roots),
                 ..Flow::default()
             },
             k if QUIET.contains(&k) => Flow::empty(),
@@ -172,7 +172,7 @@ fn printed(text: String, words: &[Field], decoded: Option<String>) -> Flow {
     flow
 }
 
-fn printf_format(format: &str, values: &[Field]) -> String {
+pub(super) fn printf_format(format: &str, values: &[Field]) -> String {
     let mut out = String::new();
     let mut next = 0;
     // Each round uses up a value, or prints at least what the format says literally: this ends, and

