@@ -14,11 +14,20 @@ fn main() {
     divan::main();
 }
 
+/// A real project directory, so path resolution does what it does in use: the file exists.
+fn project() -> PathBuf {
+    let root = std::env::temp_dir().join(format!("portcullis-bench-{}", std::process::id()));
+    let project = root.join("project");
+    std::fs::create_dir_all(project.join("src")).expect("create the bench project");
+    std::fs::write(project.join("src/main.rs"), "fn main() {}\n").expect("write a project file");
+    project
+}
+
 fn policy() -> Policy {
-    let paths = PathContext::for_host(
-        Some(PathBuf::from("/home/bench")),
-        PathBuf::from("/home/bench/project"),
-    );
+    let project = project();
+    let mut paths = PathContext::for_host(project.parent().map(PathBuf::from), project);
+    // NO_SYMLINKS=1 measures without the filesystem look-ups that resolve symlinks.
+    paths.resolve_symlinks = std::env::var_os("NO_SYMLINKS").is_none();
     Policy::compile(&Sources::default(), paths).expect("built-in policy compiles")
 }
 
