@@ -101,7 +101,8 @@ impl CanonicalPath {
 }
 
 /// Canonicalize `raw` if it is a path or `file://` URI; `None` for anything else (e.g. `https://`),
-/// for empty input, input containing NUL or a newline, or longer than 4096 bytes after decoding.
+/// for empty input, input containing NUL or a newline, or longer than 4096 bytes after decoding. A
+/// percent-encoded NUL or newline only disqualifies the decoding levels that contain it.
 pub fn canonicalize(raw: &str, ctx: &PathContext) -> Option<CanonicalPath> {
     canonicalize_as(raw, ctx, WINDOWS_HOST)
 }
@@ -231,22 +232,23 @@ impl Anchored {
 
 /// [`canonicalize`] with the host's syntax rules made explicit, so tests can exercise both.
 fn canonicalize_as(raw: &str, ctx: &PathContext, windows: bool) -> Option<CanonicalPath> {
-    let levels = decode_levels(raw)?;
-    let (decoded, partial) = levels.split_last()?;
-    let anchored = anchor(decoded, ctx, windows)?;
-    let lexical = fold_case(anchored.lexical(windows), ctx.case_insensitive);
+    // A level that is no path (decoding produced a NUL or a newline) must not hide the levels
+    // that are: the deepest level that anchors is the main form, the others are alternatives.
+    let mut anchored: Vec<Anchored> = decode_levels(raw)?
+        .iter()
+        .filter_map(|level| anchor(level, ctx, windows))
+        .collect();
+    let decoded = anchored.pop()?;
+    let lexical = fold_case(decoded.lexical(windows), ctx.case_insensitive);
     // UNC paths are never touched: stat-ing `\\attacker\share` would leak credentials over SMB.
-    let real = (ctx.resolve_symlinks && anchored.root != Root::Unc)
-        .then(|| resolve_on_disk(&anchored.physical()))
+    let real = (ctx.resolve_symlinks && decoded.root != Root::Unc)
+        .then(|| resolve_on_disk(&decoded.physical()))
         .flatten()
         .map(|real| fold_case(canonical_os_path(&real, windows), ctx.case_insensitive))
         .filter(|real| *real != lexical);
     let mut partly_decoded: Vec<String> = Vec::new();
-    for level in partial {
-        let Some(anchored) = anchor(level, ctx, windows) else {
-            continue;
-        };
-        let form = fold_case(anchored.lexical(windows), ctx.case_insensitive);
+    for level in anchored {
+        let form = fold_case(level.lexical(windows), ctx.case_insensitive);
         if form != lexical && !partly_decoded.contains(&form) {
             partly_decoded.push(form);
         }
@@ -604,6 +606,18 @@ mod tests {
 
     const ID_RSA: &str = "/home/alice/.ssh/id_rsa";
 
+    /// Regression (found by fuzzing): a decoding level that is no path must not hide the others.
+    #[test]
+    fn a_level_that_is_no_path_does_not_hide_the_rest() {
+        let path = canonicalize_as("~/.ssh/id_rsa%00", &ctx(), false).unwrap();
+        assert_eq!(path.lexical, "/home/alice/.ssh/id_rsa%00");
+        let path = canonicalize_as("~/.ssh/%2e%2e/..%0a", &ctx(), false).unwrap();
+        assert!(
+            path.forms().any(|f| f.starts_with("/home/alice/.ssh")),
+            "{path:?}"
+        );
+    }
+
     /// Regression: a server that does not percent-decode sees `~/.ssh/%2e%2e/..` as `~/.ssh`,
     /// while the fully decoded form is the home directory. Every decoding level is a form.
     #[test]
@@ -817,12 +831,14 @@ mod tests {
             "",
             "/a\0b",
             "/a\nb",
-            "/a%00b",
-            "/a%0Ab",
             &too_long,
         ] {
             assert_eq!(lexical(raw), None, "{raw:?}");
         }
+        // An encoded NUL or newline only makes the decoded level no path; the text as written is
+        // still one, and is checked (a server that does not decode opens exactly that).
+        assert_eq!(lexical("/a%00b").as_deref(), Some("/a%00b"));
+        assert_eq!(lexical("/a%0Ab").as_deref(), Some("/a%0Ab"));
     }
 
     #[test]
