@@ -4,6 +4,7 @@
 //! `$PORTCULLIS_HOME` or the platform's configuration directory, then none (built-ins only).
 //! Project configuration: `.portcullis.yaml` in the working directory, which may only tighten.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -61,6 +62,21 @@ pub fn read_source(path: &Path) -> anyhow::Result<Source> {
 pub fn path_context() -> anyhow::Result<PathContext> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     Ok(PathContext::for_host(etcetera::home_dir().ok(), cwd))
+}
+
+/// Directories named on the server's command line (`server-filesystem /home/me/project`): servers
+/// often resolve relative paths against them rather than their working directory.
+pub fn server_base_dirs(command: &[OsString], cwd: &Path) -> Vec<PathBuf> {
+    let mut bases: Vec<PathBuf> = Vec::new();
+    for arg in command.iter().skip(1).filter_map(|a| a.to_str()) {
+        // `--root=/srv/x` as well as `/srv/x`.
+        let value = arg.rsplit_once('=').map_or(arg, |(_, v)| v);
+        let path = Path::new(value);
+        if path.is_absolute() && path.is_dir() && path != cwd && !bases.iter().any(|b| b == path) {
+            bases.push(path.to_path_buf());
+        }
+    }
+    bases
 }
 
 /// Loads and compiles every layer that applies here.

@@ -424,3 +424,38 @@ mod signals {
         assert!(!alive(pid), "grandchild {pid} survived");
     }
 }
+
+/// Regression: servers such as server-filesystem resolve relative paths against the directory they
+/// were given, not their working directory (Claude Desktop starts servers in `/`). `../.netrc`
+/// must be judged in that reading too.
+#[test]
+fn relative_paths_are_also_resolved_against_directories_on_the_server_command_line() {
+    let home = Home::new();
+    let elsewhere = home.path().join("elsewhere/deep");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let mut command = home.portcullis(&["run", "--name", "fs", "--"]);
+    command
+        .current_dir(&elsewhere)
+        .arg(portcullis_testkit::locate::binary("recording-server"))
+        .arg(home.project());
+    let mut w = portcullis_testkit::drive::Wrapped::spawn(command);
+    assert_blocked(
+        &w.call(&call(
+            json!(1),
+            "read_text_file",
+            json!({"path": "../.netrc"}),
+        )),
+        "package-and-git-tokens",
+    );
+    assert_blocked(
+        &w.call(&call(
+            json!(2),
+            "read_text_file",
+            json!({"path": "../.ssh/id_rsa"}),
+        )),
+        "ssh-keys",
+    );
+    let ok = w.call(&call(json!(3), "echo", json!({"path": "src/main.rs"})));
+    assert!(ok["result"].is_object(), "{ok}");
+    assert!(!home.received().contains(".netrc"));
+}

@@ -117,7 +117,11 @@ fn attacks() -> Vec<(&'static str, Value, &'static str)> {
             "ssh-keys",
         ),
         ("list_directory", json!({"path": "~/.ssh"}), "ssh-keys"),
-        ("list_directory", json!({"path": "~/.ssh/%2e%2e/.."}), "ssh-keys"),
+        (
+            "list_directory",
+            json!({"path": "~/.ssh/%2e%2e/.."}),
+            "ssh-keys",
+        ),
         ("list_directory", json!({"path": "~/.ssh/"}), "ssh-keys"),
         (
             "search_files",

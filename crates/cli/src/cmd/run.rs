@@ -7,7 +7,7 @@ use std::sync::Arc;
 use portcullis_core::policy::Mode;
 use portcullis_relay::RelayOptions;
 
-use crate::config::load_policy;
+use crate::config::{load_policy, server_base_dirs};
 
 pub fn run(
     config: Option<PathBuf>,
@@ -16,7 +16,9 @@ pub fn run(
     command: Vec<OsString>,
 ) -> anyhow::Result<u8> {
     // A policy that fails to load must not leave the server unprotected: refuse to start it.
-    let policy = load_policy(config)?;
+    let mut policy = load_policy(config)?;
+    let bases = server_base_dirs(&command, &policy.paths().cwd);
+    policy.resolve_relative_paths_also_against(bases);
     let monitor = monitor || policy.mode == Mode::Monitor;
     if monitor {
         tracing::warn!(server = %name, "monitor mode: decisions are logged, nothing is blocked");

@@ -88,15 +88,15 @@ pub struct CanonicalPath {
     /// The path as a server would see it after decoding fewer times than we did (not at all,
     /// once, ...), when that differs: a server that takes `~/.ssh/%2e%2e/..` literally lists
     /// `~/.ssh`, while the fully decoded form points elsewhere.
-    pub partly_decoded: Vec<String>,
+    pub alternates: Vec<String>,
 }
 
 impl CanonicalPath {
-    /// Every form a policy must check: `lexical`, `real` if any, then the partly decoded forms.
+    /// Every form a policy must check: `lexical`, `real` if any, then the alternates.
     pub fn forms(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.lexical.as_str())
             .chain(self.real.as_deref())
-            .chain(self.partly_decoded.iter().map(String::as_str))
+            .chain(self.alternates.iter().map(String::as_str))
     }
 }
 
@@ -246,17 +246,17 @@ fn canonicalize_as(raw: &str, ctx: &PathContext, windows: bool) -> Option<Canoni
         .flatten()
         .map(|real| fold_case(canonical_os_path(&real, windows), ctx.case_insensitive))
         .filter(|real| *real != lexical);
-    let mut partly_decoded: Vec<String> = Vec::new();
+    let mut alternates: Vec<String> = Vec::new();
     for level in anchored {
         let form = fold_case(level.lexical(windows), ctx.case_insensitive);
-        if form != lexical && !partly_decoded.contains(&form) {
-            partly_decoded.push(form);
+        if form != lexical && !alternates.contains(&form) {
+            alternates.push(form);
         }
     }
     Some(CanonicalPath {
         lexical,
         real,
-        partly_decoded,
+        alternates,
     })
 }
 
@@ -634,7 +634,7 @@ mod tests {
         );
         assert!(forms.contains(&"/home/alice/.ssh/%2e%2e/x"), "{forms:?}");
         let plain = canonicalize_as("src/main.rs", &ctx(), false).unwrap();
-        assert!(plain.partly_decoded.is_empty());
+        assert!(plain.alternates.is_empty());
     }
 
     #[test]
@@ -848,17 +848,17 @@ mod tests {
     }
 
     #[test]
-    fn forms_lists_lexical_then_real_then_partly_decoded() {
+    fn forms_lists_lexical_then_real_then_alternates() {
         let path = CanonicalPath {
             lexical: "/a".into(),
             real: Some("/b".into()),
-            partly_decoded: vec!["/c".into()],
+            alternates: vec!["/c".into()],
         };
         assert_eq!(path.forms().collect::<Vec<_>>(), ["/a", "/b", "/c"]);
         let path = CanonicalPath {
             lexical: "/a".into(),
             real: None,
-            partly_decoded: Vec::new(),
+            alternates: Vec::new(),
         };
         assert_eq!(path.forms().collect::<Vec<_>>(), ["/a"]);
     }

@@ -150,6 +150,7 @@ impl Policy {
             .map_err(|e| ConfigError::plain(builtin_path, e))?;
         Ok(Policy {
             path_index,
+            other_bases: Vec::new(),
             mode,
             max_message_bytes,
             main: Chain { rules, default },

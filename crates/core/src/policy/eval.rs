@@ -52,6 +52,7 @@ impl Policy {
             view.target.tool.as_deref(),
             &self.commands,
             &self.paths,
+            &self.other_bases,
             &self.path_index,
         );
         let main = evaluate_chain(&self.main, view, &facts);

@@ -4,6 +4,7 @@
 //! [`Facts`] walks the payload once for each kind of fact the rules actually ask for.
 
 use std::cell::OnceCell;
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -46,6 +47,7 @@ pub(super) struct Facts<'a> {
     tool: Option<&'a str>,
     recognizer: &'a CommandRecognizer,
     paths_ctx: &'a PathContext,
+    other_bases: &'a [PathBuf],
     path_index: &'a PathIndex,
     strings: OnceCell<Vec<StrItem<'a>>>,
     commands: OnceCell<Vec<CommandItem>>,
@@ -59,6 +61,7 @@ impl<'a> Facts<'a> {
         tool: Option<&'a str>,
         recognizer: &'a CommandRecognizer,
         paths_ctx: &'a PathContext,
+        other_bases: &'a [PathBuf],
         path_index: &'a PathIndex,
     ) -> Self {
         Self {
@@ -66,6 +69,7 @@ impl<'a> Facts<'a> {
             tool,
             recognizer,
             paths_ctx,
+            other_bases,
             path_index,
             strings: OnceCell::new(),
             commands: OnceCell::new(),
@@ -197,8 +201,24 @@ impl<'a> Facts<'a> {
         self.path_index.hits(path)
     }
 
+    /// The canonical path, with its readings against every other base directory as alternates.
     pub fn canonicalize(&self, raw: &str) -> Option<CanonicalPath> {
-        canonicalize(raw, self.paths_ctx)
+        let mut path = canonicalize(raw, self.paths_ctx)?;
+        for base in self.other_bases {
+            let ctx = PathContext {
+                cwd: base.clone(),
+                ..self.paths_ctx.clone()
+            };
+            let Some(other) = canonicalize(raw, &ctx) else {
+                continue;
+            };
+            for form in other.forms() {
+                if !path.forms().any(|known| known == form) {
+                    path.alternates.push(form.to_owned());
+                }
+            }
+        }
+        Some(path)
     }
 
     fn push_path(&self, out: &mut Vec<PathItem>, pointer: &str, raw: &str) {

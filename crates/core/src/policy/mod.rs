@@ -69,6 +69,8 @@ pub struct Policy {
     disabled: Vec<Rule>,
     commands: CommandRecognizer,
     paths: PathContext,
+    /// Directories besides the working directory that relative paths are also resolved against.
+    other_bases: Vec<PathBuf>,
     path_index: PathIndex,
 }
 
@@ -92,6 +94,13 @@ impl Policy {
 
     pub fn paths(&self) -> &PathContext {
         &self.paths
+    }
+
+    /// Also resolves relative paths against `bases`. Servers do not all resolve against their
+    /// working directory (server-filesystem uses the first directory it was given), so a relative
+    /// path is judged in every reading: `../.netrc` must be caught whichever base the server uses.
+    pub fn resolve_relative_paths_also_against(&mut self, bases: Vec<PathBuf>) {
+        self.other_bases = bases;
     }
 }
 
