@@ -150,8 +150,10 @@ fn match_any(matcher: &Matcher, facts: &Facts<'_>) -> Vec<String> {
         Matcher::Path(m) => facts
             .paths()
             .iter()
-            .filter(|p| m.matches(&p.hits))
-            .map(|p| describe_path(&p.pointer, &p.raw, &p.canonical))
+            .filter_map(|p| {
+                let form = m.matching_form(&p.hits)?;
+                Some(describe_path(&p.pointer, &p.raw, &p.canonical, form))
+            })
             .collect(),
         Matcher::Command(m) => facts
             .commands()
@@ -231,11 +233,10 @@ fn match_selected(
                 for text in nested_strings(value) {
                     match matcher {
                         Matcher::Path(m) => {
-                            if let Some(c) = facts
-                                .canonicalize(text)
-                                .filter(|c| m.matches(&facts.path_hits(c)))
+                            if let Some(c) = facts.canonicalize(text)
+                                && let Some(form) = m.matching_form(&facts.path_hits(&c))
                             {
-                                out.push(describe_path(pointer, text, &c));
+                                out.push(describe_path(pointer, text, &c, form));
                             }
                         }
                         Matcher::Secret(kinds) => {
@@ -315,10 +316,19 @@ fn command_evidence(
     out
 }
 
-fn describe_path(pointer: &str, raw: &str, canonical: &CanonicalPath) -> String {
+/// Describes the path by the form that matched: the lexical path (with where its symlinks lead),
+/// or another reading of it.
+fn describe_path(pointer: &str, raw: &str, canonical: &CanonicalPath, form: usize) -> String {
     let mut text = format!("path {}", canonical.lexical);
     if let Some(real) = &canonical.real {
         text.push_str(&format!(" -> {real}"));
+    }
+    let first_alternate = 1 + usize::from(canonical.real.is_some());
+    if let Some(other) = form
+        .checked_sub(first_alternate)
+        .and_then(|i| canonical.alternates.get(i))
+    {
+        text = format!("path {other} (another reading of {})", canonical.lexical);
     }
     if raw != canonical.lexical {
         text.push_str(&format!(" from {}", quote(raw)));

@@ -34,10 +34,11 @@ pub(super) struct PathHits {
 }
 
 impl PathMatcher {
-    /// Matches when some form is under/glob-matched (or the matcher has only `not_under`) and
+    /// A form matches when it is under/glob-matched (or the matcher has only `not_under`) and
     /// that same form is not excluded.
-    pub fn matches(&self, hits: &PathHits) -> bool {
-        hits.forms.iter().any(|form| {
+    /// The index (in [`CanonicalPath::forms`] order) of the first form that matches.
+    pub fn matching_form(&self, hits: &PathHits) -> Option<usize> {
+        hits.forms.iter().position(|form| {
             let hit = |part| form.contains(&(self.id, part));
             let positive = !self.has_positive || hit(Part::Under) || hit(Part::Glob);
             positive && !hit(Part::NotUnder)
