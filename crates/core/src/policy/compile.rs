@@ -476,7 +476,8 @@ impl Compiler<'_> {
         let expand = |patterns: &[String]| -> Vec<String> {
             patterns
                 .iter()
-                .map(|p| project_relative(&expand_pattern(p, self.paths), self.paths))
+                .flat_map(|p| any_home(p))
+                .map(|p| project_relative(&expand_pattern(&p, self.paths), self.paths))
                 .collect()
         };
         let parts = [
@@ -494,6 +495,20 @@ impl Compiler<'_> {
             })
     }
 }
+
+/// `~/x` means x in the user's home, and in every other home too: a server running as root, or
+/// with a `$HOME` that is not the account's real home, can reach other users' files.
+fn any_home(pattern: &str) -> Vec<String> {
+    let Some(rest) = pattern.strip_prefix("~/") else {
+        return vec![pattern.to_owned()];
+    };
+    let mut spellings = vec![pattern.to_owned()];
+    spellings.extend(OTHER_HOMES.iter().map(|home| format!("{home}/{rest}")));
+    spellings
+}
+
+/// Where home directories live on Linux, macOS and Windows.
+const OTHER_HOMES: [&str; 4] = ["/home/*", "/root", "/Users/*", "c:/users/*"];
 
 /// Patterns that are neither absolute nor start with a glob (`.`, `src/`, `./build`) are relative to
 /// the project, the server's working directory; `**/.env` and `*.pem` keep meaning "anywhere".
