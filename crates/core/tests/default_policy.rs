@@ -123,6 +123,52 @@ fn attacks() -> Vec<(&'static str, Value, &'static str)> {
             "ssh-keys",
         ),
         ("list_directory", json!({"path": "~/.ssh/"}), "ssh-keys"),
+        // Found by red-teaming: other users' homes, process environments, newer tool locations.
+        (
+            "read_file",
+            json!({"path": "/home/bob/.npmrc"}),
+            "package-and-git-tokens",
+        ),
+        (
+            "read_file",
+            json!({"path": "/Users/bob/.vault-token"}),
+            "infra-tokens",
+        ),
+        (
+            "read_file",
+            json!({"path": "/proc/self/environ"}),
+            "system-secrets",
+        ),
+        (
+            "read_file",
+            json!({"path": "/proc/1/environ"}),
+            "system-secrets",
+        ),
+        (
+            "read_file",
+            json!({"path": "~/.zsh_sessions/A1.history"}),
+            "shell-history",
+        ),
+        (
+            "read_file",
+            json!({"path": "~/.config/glab-cli/config.yml"}),
+            "package-and-git-tokens",
+        ),
+        (
+            "read_file",
+            json!({"path": "~/.config/github-copilot/apps.json"}),
+            "package-and-git-tokens",
+        ),
+        (
+            "read_file",
+            json!({"path": "~/.pgpass"}),
+            "package-and-git-tokens",
+        ),
+        (
+            "read_file",
+            json!({"path": "~/.claude/history.jsonl"}),
+            "mcp-client-configs",
+        ),
         (
             "search_files",
             json!({"path": "/home/alice/.ssh", "pattern": "*"}),
@@ -595,6 +641,11 @@ fn benign() -> Vec<(&'static str, Value)> {
         ("read_file", json!({"path": "environments/staging.yaml"})),
         // One look-alike per remaining built-in rule.
         ("read_file", json!({"path": "infra/main.tf"})),
+        ("read_file", json!({"path": ".env.local.example"})),
+        (
+            "read_file",
+            json!({"path": "config/.env.development.sample"}),
+        ),
         ("read_file", json!({"path": ".mcp.json"})),
         ("read_file", json!({"path": "docs/wallet-integration.md"})),
         ("read_file", json!({"path": "src/history.ts"})),
