@@ -525,6 +525,58 @@ fn resolve_on_disk(physical: &str) -> Option<PathBuf> {
 /// Symlink chains longer than this are loops (Linux itself gives up at 40).
 const MAX_LINK_HOPS: usize = 40;
 
+/// Whether a canonical path holds glob metacharacters that a shell or a glob-taking tool expands.
+pub fn has_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+/// The existing paths that `pattern` (an absolute canonical path with glob metacharacters in some
+/// segments) expands to on disk, as a shell would expand `cat ~/.ss?/id_rsa`: at most `limit`
+/// paths, after reading at most [`GLOB_ENTRY_BUDGET`] directory entries. Matching is more generous
+/// than a shell's (`*` also matches names starting with a dot), which only finds more.
+pub fn expand_on_disk(pattern: &str, limit: usize) -> Vec<String> {
+    let Some(rest) = pattern.strip_prefix('/') else {
+        return Vec::new();
+    };
+    let mut frontier = vec![PathBuf::from("/")];
+    let mut budget = GLOB_ENTRY_BUDGET;
+    for segment in rest.split('/').filter(|s| !s.is_empty()) {
+        if !has_glob(segment) {
+            frontier = frontier.into_iter().map(|dir| dir.join(segment)).collect();
+            continue;
+        }
+        let Ok(matcher) = globset::Glob::new(segment).map(|g| g.compile_matcher()) else {
+            return Vec::new();
+        };
+        let mut next = Vec::new();
+        for dir in &frontier {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if budget == 0 || next.len() >= limit {
+                    break;
+                }
+                budget -= 1;
+                if matcher.is_match(entry.file_name()) {
+                    next.push(dir.join(entry.file_name()));
+                }
+            }
+        }
+        frontier = next;
+    }
+    frontier
+        .into_iter()
+        .filter(|path| path.symlink_metadata().is_ok())
+        .take(limit)
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Directory entries one glob expansion may read: enough for any real home, bounded for a hostile
+/// `/*/*/*/*`.
+const GLOB_ENTRY_BUDGET: usize = 4096;
+
 /// Spell a path returned by the OS (e.g. Windows `\\?\C:\x`) canonically.
 fn canonical_os_path(path: &Path, windows: bool) -> String {
     let text = path.to_string_lossy().replace('\\', "/");

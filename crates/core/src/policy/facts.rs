@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use super::CommandRecognizer;
 use super::path_index::{PathHits, PathIndex};
-use crate::detect::paths::{CanonicalPath, PathContext, canonicalize, looks_like_path};
+use crate::detect::paths::{
+    CanonicalPath, PathContext, canonicalize, expand_on_disk, has_glob, looks_like_path,
+};
 use crate::detect::secrets::{SecretKind, scan, scan_assignment};
 use crate::detect::shell::{CommandAnalysis, analyze, analyze_argv};
 
@@ -38,6 +40,9 @@ pub(super) struct SecretHit {
     pub pointer: String,
     pub kind: SecretKind,
 }
+
+/// Glob matches considered per path argument.
+const GLOB_EXPANSIONS: usize = 64;
 
 /// Argument names that carry the argv of a sibling `command`.
 const ARGV_KEYS: [&str; 3] = ["args", "arguments", "argv"];
@@ -218,7 +223,25 @@ impl<'a> Facts<'a> {
                 }
             }
         }
+        self.add_glob_expansions(&mut path);
         Some(path)
+    }
+
+    /// `cat ~/.ss?/id_rsa` reads what the glob expands to: every existing match is a reading.
+    fn add_glob_expansions(&self, path: &mut CanonicalPath) {
+        if !self.paths_ctx.resolve_symlinks || !has_glob(&path.lexical) {
+            return;
+        }
+        for expanded in expand_on_disk(&path.lexical, GLOB_EXPANSIONS) {
+            let Some(found) = canonicalize(&expanded, self.paths_ctx) else {
+                continue;
+            };
+            for form in found.forms() {
+                if !path.forms().any(|known| known == form) {
+                    path.alternates.push(form.to_owned());
+                }
+            }
+        }
     }
 
     fn push_path(&self, out: &mut Vec<PathItem>, pointer: &str, raw: &str) {
