@@ -44,8 +44,38 @@ pub(super) struct SecretHit {
 /// Glob matches considered per path argument.
 const GLOB_EXPANSIONS: usize = 64;
 
-/// Argument names that carry the argv of a sibling `command`.
+/// Argument names that carry the arguments of a sibling `command`.
 const ARGV_KEYS: [&str; 3] = ["args", "arguments", "argv"];
+
+/// Argument names that set the directory a sibling `command` runs in.
+const CWD_KEYS: [&str; 7] = [
+    "cwd",
+    "workdir",
+    "working_dir",
+    "working_directory",
+    "workingDirectory",
+    "dir",
+    "directory",
+];
+
+/// A command's arguments given beside it: as an array (argv), or as one string (a command line).
+enum SiblingArgs<'a> {
+    Argv(Vec<&'a str>),
+    Line(&'a str),
+}
+
+fn sibling_args<'a>(map: &'a serde_json::Map<String, Value>, key: &str) -> Option<SiblingArgs<'a>> {
+    ARGV_KEYS
+        .iter()
+        .filter(|k| !k.eq_ignore_ascii_case(key))
+        .find_map(|k| {
+            let value = map.iter().find(|(name, _)| name.eq_ignore_ascii_case(k))?.1;
+            match value {
+                Value::String(line) => Some(SiblingArgs::Line(line)),
+                other => string_array(other).map(SiblingArgs::Argv),
+            }
+        })
+}
 
 pub(super) struct Facts<'a> {
     pub payload: Option<&'a Value>,
@@ -125,19 +155,20 @@ impl<'a> Facts<'a> {
                         if !self.recognizer.is_command(self.tool, key) {
                             continue;
                         }
-                        let sibling_argv = ARGV_KEYS
-                            .iter()
-                            .filter(|k| *k != key)
-                            .find_map(|k| map.get(*k).and_then(string_array));
-                        let analysis = match (value, sibling_argv) {
-                            (Value::String(cmd), Some(args)) => {
+                        // The command runs where the tool is told to run it, if it says so.
+                        let ctx = self.command_context(map);
+                        let analysis = match (value, sibling_args(map, key)) {
+                            (Value::String(cmd), Some(SiblingArgs::Argv(args))) => {
                                 let mut argv = vec![cmd.as_str()];
                                 argv.extend(args);
-                                analyze_argv(&argv, self.paths_ctx)
+                                analyze_argv(&argv, &ctx)
                             }
-                            (Value::String(cmd), None) => analyze(cmd, self.paths_ctx),
+                            (Value::String(cmd), Some(SiblingArgs::Line(args))) => {
+                                analyze(&format!("{cmd} {args}"), &ctx)
+                            }
+                            (Value::String(cmd), None) => analyze(cmd, &ctx),
                             (other, _) => match string_array(other) {
-                                Some(argv) => analyze_argv(&argv, self.paths_ctx),
+                                Some(argv) => analyze_argv(&argv, &ctx),
                                 None => continue,
                             },
                         };
@@ -150,6 +181,22 @@ impl<'a> Facts<'a> {
             }
             out
         })
+    }
+
+    /// The path context for a command in `map`: a sibling `cwd` (or similar) moves it.
+    fn command_context(&self, map: &serde_json::Map<String, Value>) -> PathContext {
+        let dir = map
+            .iter()
+            .find(|(k, _)| CWD_KEYS.iter().any(|c| c.eq_ignore_ascii_case(k)))
+            .and_then(|(_, v)| v.as_str())
+            .and_then(|dir| canonicalize(dir, self.paths_ctx));
+        match dir {
+            Some(dir) => PathContext {
+                cwd: PathBuf::from(dir.real.unwrap_or(dir.lexical)),
+                ..self.paths_ctx.clone()
+            },
+            None => self.paths_ctx.clone(),
+        }
     }
 
     /// Every path-looking string and every file named inside a command, canonicalized.

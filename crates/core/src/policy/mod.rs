@@ -185,7 +185,8 @@ struct CommandMatcher {
     programs: Option<GlobSet>,
 }
 
-/// Recognizes which tool arguments hold shell commands.
+/// Recognizes which tool arguments hold shell commands (argument names ignore ASCII case:
+/// `Command` and `COMMAND` are commands too).
 #[derive(Debug, Default)]
 struct CommandRecognizer {
     entries: Vec<(GlobSet, Vec<String>)>,
@@ -194,8 +195,8 @@ struct CommandRecognizer {
 impl CommandRecognizer {
     fn is_command(&self, tool: Option<&str>, key: &str) -> bool {
         let tool = tool.unwrap_or("");
-        self.entries
-            .iter()
-            .any(|(tools, args)| args.iter().any(|a| a == key) && tools.is_match(tool))
+        self.entries.iter().any(|(tools, args)| {
+            args.iter().any(|a| a.eq_ignore_ascii_case(key)) && tools.is_match(tool)
+        })
     }
 }
