@@ -57,6 +57,14 @@ impl Analyzer {
         }
         match key {
             "rm" => self.check_rm(argv, RmStyle::Unix, scope),
+            // Deleting what `find` found deletes its trees, whatever the program.
+            "unlink" => self.check_rm(argv, RmStyle::Unix, scope),
+            // Node's recursive delete tools (`npx rimraf DIR`).
+            "rimraf" | "del-cli" => {
+                let mut rm = vec![argv[0].clone(), Field::known("-r")];
+                rm.extend(args.iter().filter(|a| !a.text.starts_with('-')).cloned());
+                self.check_rm(&rm, RmStyle::Unix, scope);
+            }
             // PowerShell's Remove-Item and its aliases, and cmd's `rd /s`.
             "remove-item" | "ri" | "rd" | "rmdir" | "del" | "erase" => {
                 self.check_rm(argv, RmStyle::Windows, scope)
@@ -70,6 +78,9 @@ impl Analyzer {
             "find" => self.check_find(argv, scope),
             "dd" => self.check_dd(argv, scope),
             "shred" | "tee" => {
+                if key == "shred" {
+                    self.check_rm(argv, RmStyle::Unix, scope);
+                }
                 for a in operands(args) {
                     self.check_device(a, scope, &format!("{name} writes to"));
                 }
@@ -271,6 +282,24 @@ mod tests {
         FilesystemFormat, ForkBomb, RawDeviceWrite, ReverseShell,
     };
     use crate::detect::shell::tests::{assert_clean, assert_flags};
+
+    #[test]
+    fn other_deleting_programs() {
+        assert_flags(
+            crate::detect::shell::CommandCategory::RecursiveDelete,
+            &[
+                "find ~ -exec shred -u {} \\;",
+                "find ~ -exec unlink {} \\;",
+                "find ~ -type f | xargs shred -u",
+                "npx rimraf ~",
+                "npx -y del-cli ~",
+                "pnpm dlx rimraf ~",
+                "bunx rimraf ~",
+                "yarn dlx rimraf ~",
+            ],
+        );
+        assert_clean(&["npx rimraf dist", "shred -u secret.txt", "unlink x"]);
+    }
 
     #[test]
     fn filesystem_format() {

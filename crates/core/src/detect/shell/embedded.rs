@@ -9,7 +9,7 @@ use super::analyze::Analyzer;
 use super::interp::Lang;
 use super::render::describe;
 use super::value::{Field, Flow, Scope, Taint};
-use super::{CommandCategory, MAX_DEPTH, MAX_LOOP_VALUES};
+use super::{CommandCategory, MAX_DEPTH, MAX_LOOP_VALUES, MAX_VALUE_LEN};
 
 fn regex(pattern: &str) -> Regex {
     // The patterns are constants, exercised by the tests.
@@ -261,7 +261,7 @@ fn literal_args(s: &str) -> (Vec<Literal>, bool) {
             let mut items = Vec::new();
             loop {
                 skip_ws(&mut it);
-                let Some(item) = string_literal(&mut it) else {
+                let Some(item) = joined_literal(&mut it) else {
                     break;
                 };
                 items.push(item);
@@ -272,7 +272,7 @@ fn literal_args(s: &str) -> (Vec<Literal>, bool) {
             }
             Literal::List(items)
         } else {
-            match string_literal(&mut it) {
+            match joined_literal(&mut it) {
                 Some(s) => Literal::Str(s),
                 None => break,
             }
@@ -308,6 +308,27 @@ fn first_argument(s: &str) -> &str {
     &s[..end]
 }
 
+/// A string literal, joined with the literals concatenated to it (`"r" "m -rf ~"`, `'r'+'m'`,
+/// `"r" . "m"`, `"r" .. "m"`).
+fn joined_literal(it: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
+    let mut text = string_literal(it)?;
+    loop {
+        let mut probe = it.clone();
+        while probe.next_if(|c| c.is_whitespace()).is_some() {}
+        if probe.next_if(|c| matches!(c, '+' | '.')).is_some() {
+            probe.next_if_eq(&'.');
+        }
+        while probe.next_if(|c| c.is_whitespace()).is_some() {}
+        match string_literal(&mut probe) {
+            Some(more) if text.len() + more.len() <= MAX_VALUE_LEN => {
+                text.push_str(&more);
+                *it = probe;
+            }
+            _ => return Some(text),
+        }
+    }
+}
+
 fn string_literal(it: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
     let mut probe = it.clone();
     let mut raw = false;
@@ -332,6 +353,43 @@ fn string_literal(it: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<S
     }
     *it = probe;
     Some(text)
+}
+
+static PY_IMPORT_AS: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"\bimport\s+(os|subprocess|shutil|pty|commands)\s+as\s+([A-Za-z_]\w*)")
+});
+static PY_FROM_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"\bfrom\s+(os|subprocess|shutil|pty|commands)\s+import\s+\(?([\w\s,]+)")
+});
+
+/// Python code with the module aliases and imported names that run commands or delete trees
+/// spelled out (`import subprocess as s; s.call(..)` → `subprocess.call(..)`, `from shutil import
+/// rmtree as r; r(..)` → `shutil.rmtree(..)`).
+fn python_unalias(code: &str) -> String {
+    let mut names: Vec<(String, String)> = Vec::new();
+    for c in PY_IMPORT_AS.captures_iter(code).take(MAX_LOOP_VALUES) {
+        names.push((format!(r"\b{}\s*\.", &c[2]), format!("{}.", &c[1])));
+    }
+    for c in PY_FROM_IMPORT.captures_iter(code).take(MAX_LOOP_VALUES) {
+        for item in c[2].split(',').take(MAX_LOOP_VALUES) {
+            let mut words = item.split_whitespace();
+            let (Some(name), alias) = (words.next(), words.nth(1)) else {
+                continue;
+            };
+            let alias = alias.unwrap_or(name);
+            names.push((format!(r"\b{alias}\s*\("), format!("{}.{name}(", &c[1])));
+        }
+    }
+    let mut out = code.to_owned();
+    for (pattern, replacement) in names {
+        if let Ok(re) = Regex::new(&pattern) {
+            let replaced = re.replace_all(&out, regex::NoExpand(&replacement));
+            if replaced.len() <= MAX_VALUE_LEN {
+                out = replaced.into_owned();
+            }
+        }
+    }
+    out
 }
 
 /// What inline code of another language prints: data it fetches or decodes (`python -c
@@ -384,6 +442,13 @@ impl Analyzer {
     /// Inspects code of a language other than sh: reverse shells, fork loops, evaluating
     /// downloaded or decoded data, and the shell commands and programs it runs.
     pub(super) fn inspect_code(&mut self, who: &str, lang: Lang, code: &str, scope: &Scope) {
+        let unaliased;
+        let code = if lang == Lang::Python {
+            unaliased = python_unalias(code);
+            unaliased.as_str()
+        } else {
+            code
+        };
         let finding = |category, what: &str| (category, format!("{who} code {what}"));
         let mut findings = Vec::new();
         let socket = SOCKET.is_match(code);
@@ -446,5 +511,28 @@ impl Analyzer {
             }
         }
         self.depth -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::shell::CommandCategory::RecursiveDelete;
+    use crate::detect::shell::tests::assert_flags;
+
+    #[test]
+    fn concatenated_and_aliased() {
+        assert_flags(
+            RecursiveDelete,
+            &[
+                "python3 -c \"import os;os.system('r'+'m -rf ~')\"",
+                "awk 'BEGIN{system(\"r\" \"m -rf ~\")}'",
+                "perl -e 'system(\"r\" . \"m -rf ~\")'",
+                "lua -e 'os.execute(\"r\" .. \"m -rf ~\")'",
+                "python3 -c 'import subprocess as s;s.call(\"rm -rf ~\",shell=True)'",
+                "python3 -c 'from shutil import rmtree as r;r(\"/home/alice\")'",
+                "python3 -c 'from os import system;system(\"rm -rf ~\")'",
+                "python3 -c 'from subprocess import call as c, run;c([\"rm\",\"-rf\",\"/\"])'",
+            ],
+        );
     }
 }

@@ -534,9 +534,30 @@ impl Analyzer {
     ) -> Run {
         let args = &argv[1..];
         if key == "?" {
+            let who = format!("{} (a program unknown until run time)", argv[0].text);
+            // Could be a shell given code (`$SHELL -c CODE`).
+            if let Some(Code {
+                source: Source::Inline(code, positional),
+                code_args,
+                ..
+            }) = code_source("sh", args)
+            {
+                self.run_code(
+                    &who,
+                    Lang::Shell,
+                    Some(&code),
+                    &Taint::default(),
+                    positional,
+                    stdin,
+                    scope,
+                );
+                return Run {
+                    code_args,
+                    ..Run::default()
+                };
+            }
             // Could be a shell reading its input.
             if args.iter().all(|a| a.text.starts_with('-')) {
-                let who = format!("{} (a program unknown until run time)", argv[0].text);
                 let text = stdin.text.as_deref().map(Field::known);
                 self.run_code(
                     &who,
@@ -840,6 +861,25 @@ mod tests {
                 "source <(echo 'rm -rf /')",
             ],
         );
+    }
+
+    #[test]
+    fn unknown_program_given_code() {
+        assert_flags(
+            RecursiveDelete,
+            &[
+                "$SHELL -c 'rm -rf ~'",
+                "$BASH -c 'rm -rf ~'",
+                "$x -c 'rm -rf ~'",
+                "$(which bash) -c 'rm -rf ~'",
+                "`which sh` -c 'rm -rf ~'",
+                "$SHELL -xc 'rm -rf ~'",
+            ],
+        );
+    }
+
+    #[test]
+    fn nested_programs_are_listed() {
         let a = run("sh -c 'bash -c \"python3 -c pass\"'");
         assert_eq!(a.programs, ["sh", "bash", "python3"]);
         assert!(!a.path_words.iter().any(|w| w.contains("python3")), "{a:?}");

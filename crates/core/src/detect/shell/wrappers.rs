@@ -94,7 +94,160 @@ const WRAPPERS: &[Wrapper] = &[
     wrapper(&["proxychains", "proxychains4"], "f", &[], 0),
     wrapper(&["flock"], "wE", &["timeout", "conflict-exit-code"], 1),
     wrapper(&["busybox", "toybox"], "", &[], 0),
+    wrapper(
+        &["systemd-run"],
+        "pEuHM",
+        &[
+            "property",
+            "setenv",
+            "unit",
+            "host",
+            "machine",
+            "description",
+            "slice",
+            "uid",
+            "gid",
+            "nice",
+            "working-directory",
+            "service-type",
+            "on-active",
+            "on-boot",
+            "on-startup",
+            "on-unit-active",
+            "on-unit-inactive",
+            "on-calendar",
+            "timer-property",
+            "path-property",
+            "socket-property",
+        ],
+        0,
+    ),
 ];
+
+const SCREEN_OPTS: OptSpec = OptSpec {
+    short: "SchepTtsX",
+    long: &[],
+};
+
+const AT_OPTS: OptSpec = OptSpec {
+    short: "fqt",
+    long: &[],
+};
+
+const PARALLEL_OPTS: OptSpec = OptSpec {
+    short: "aCdEIjnNSs",
+    long: &[
+        "jobs",
+        "arg-file",
+        "delay",
+        "joblog",
+        "timeout",
+        "results",
+        "colsep",
+        "tmpdir",
+        "workdir",
+        "wd",
+        "sshlogin",
+        "max-args",
+        "max-replace-args",
+        "delimiter",
+        "eof",
+        "replace",
+        "env",
+    ],
+};
+
+/// `sudo -s` / `sudo -i` among short options: the command is run by a shell.
+fn shell_flag(args: &[Field]) -> bool {
+    args.iter().any(|a| {
+        a.text.starts_with('-') && !a.text.starts_with("--") && a.text.contains(['s', 'i'])
+    })
+}
+
+/// `tmux new-session 'CMD'` and the other tmux commands that run a shell command.
+fn tmux_command(args: &[Field]) -> Step {
+    let (_, i) = parse_args(
+        args,
+        OptSpec {
+            short: "cfLST",
+            long: &[],
+        },
+        true,
+    );
+    let Some(sub) = args.get(i) else {
+        return Step::Stop;
+    };
+    let short = match sub.text.as_str() {
+        "new" | "new-session" | "new-window" | "neww" | "split-window" | "splitw"
+        | "respawn-pane" | "respawnp" | "respawn-window" | "respawnw" => "ceFfnstxyl",
+        "run-shell" | "run" => "cdt",
+        "display-popup" | "popup" => "bcdehsStTwxy",
+        _ if sub.dynamic => "",
+        _ => return Step::Stop,
+    };
+    let rest = &args[i + 1..];
+    let (_, j) = parse_args(rest, OptSpec { short, long: &[] }, true);
+    match &rest[j..] {
+        [] => Step::Stop,
+        words => Step::Code(join_fields(words.to_vec(), " ")),
+    }
+}
+
+/// `parallel CMD ::: ARGS`: the command with each argument appended (or put where `{}` is), run
+/// by a shell; without `:::` the arguments are read from standard input, as `xargs` does.
+fn parallel_command(
+    args: &[Field],
+    stdin: &Flow,
+    items_added: &mut bool,
+    scope: &mut Scope,
+) -> Step {
+    let (opts, i) = parse_args(args, PARALLEL_OPTS, true);
+    let marker = option_value(&opts, &["I", "replace"])
+        .map_or_else(|| PLACEHOLDER.to_owned(), |v| v.text.clone());
+    let rest = &args[i..];
+    let sep = rest
+        .iter()
+        .position(|a| a.text.starts_with(":::"))
+        .unwrap_or(rest.len());
+    let mut cmd: Vec<Field> = rest[..sep].to_vec();
+    if cmd.is_empty() {
+        return Step::Stop;
+    }
+    if cmd.len() == 1 && cmd[0].text.contains(char::is_whitespace) {
+        cmd = vec![Field::known("sh"), Field::known("-c"), cmd.remove(0)];
+    }
+    let items: Vec<Field> = if sep < rest.len() {
+        let listed: Vec<Field> = rest[sep + 1..]
+            .iter()
+            .filter(|a| !a.text.starts_with(":::"))
+            .cloned()
+            .collect();
+        if std::mem::replace(items_added, true) {
+            return Step::Rewrite(cmd);
+        }
+        listed
+    } else {
+        if std::mem::replace(items_added, true) {
+            return Step::Rewrite(cmd);
+        }
+        stdin_items(stdin, true)
+    };
+    let item = match items.as_slice() {
+        [one] => one.clone(),
+        _ => Field::placeholder(stdin.taint.clone(), stdin.found_under.clone()),
+    };
+    if cmd.iter().skip(1).any(|w| w.text.contains(&marker)) {
+        substitute_items(&mut cmd, &marker, &item, scope);
+        Step::Rewrite(cmd)
+    } else {
+        if items.len() <= MAX_LOOP_VALUES && items.iter().all(|f| !f.dynamic) {
+            cmd.extend(items);
+        } else {
+            cmd.push(item);
+        }
+        Step::Rewrite(cmd)
+    }
+}
 
 const XARGS_OPTS: OptSpec = OptSpec {
     short: "adEILnPs",
@@ -196,18 +349,68 @@ impl Analyzer {
             }
             "su" | "runuser" | "script" | "flock" => self.unwrap_code_option(key, args),
             "sudo" => match self.generic_wrapper(key, args) {
-                // `sudo -s` / `sudo -i` alone: an interactive shell reading standard input.
-                Step::Stop
-                    if args.iter().any(|a| {
-                        a.text.starts_with('-')
-                            && !a.text.starts_with("--")
-                            && a.text.contains(['s', 'i'])
-                    }) =>
-                {
-                    Step::Rewrite(vec![Field::known("sh")])
+                // `sudo -s CMD` / `sudo -i CMD`: the shell is given the command as code.
+                Step::Into(n) if shell_flag(&args[..n - 1]) => {
+                    Step::Code(join_fields(args[n - 1..].to_vec(), " "))
                 }
+                // `sudo -s` / `sudo -i` alone: an interactive shell reading standard input.
+                Step::Stop if shell_flag(args) => Step::Rewrite(vec![Field::known("sh")]),
                 step => step,
             },
+            "tmux" => tmux_command(args),
+            "screen" => {
+                let (opts, i) = parse_args(args, SCREEN_OPTS, true);
+                if has_flag(&opts, &["X", "r", "R", "x", "list", "ls", "wipe"]) || i >= args.len() {
+                    Step::Stop
+                } else {
+                    Step::Into(i + 1)
+                }
+            }
+            // `at` and `batch` run the shell commands they read (standard input or `-f FILE`).
+            "at" | "batch" => {
+                let (opts, _) = parse_args(args, AT_OPTS, false);
+                if has_flag(&opts, &["l", "r", "d", "c", "V"]) {
+                    Step::Stop
+                } else if let Some(file) = option_value(&opts, &["f"]) {
+                    Step::Rewrite(vec![Field::known("sh"), file.clone()])
+                } else {
+                    Step::Rewrite(vec![Field::known("sh")])
+                }
+            }
+            "parallel" => parallel_command(args, stdin, items_added, scope),
+            // Package runners: `npx PKG ARGS`, `pnpm dlx PKG`, `bunx PKG`; `npx -c CODE`.
+            "npx" | "bunx" => {
+                let spec = OptSpec {
+                    short: "pc",
+                    long: &["package", "call"],
+                };
+                let (opts, i) = parse_args(args, spec, true);
+                match option_value(&opts, &["c", "call"]) {
+                    Some(code) => Step::Code(code.clone()),
+                    None if i < args.len() => Step::Into(i + 1),
+                    None => Step::Stop,
+                }
+            }
+            "pnpm" | "yarn" | "bun" | "npm"
+                if args
+                    .first()
+                    .is_some_and(|a| matches!(a.text.as_str(), "dlx" | "x" | "exec")) =>
+            {
+                let rest = &args[1..];
+                let (_, i) = parse_args(
+                    rest,
+                    OptSpec {
+                        short: "p",
+                        long: &["package"],
+                    },
+                    true,
+                );
+                if i < rest.len() {
+                    Step::Into(i + 2)
+                } else {
+                    Step::Stop
+                }
+            }
             "busybox" | "toybox" => match args.first() {
                 Some(applet) if !applet.text.starts_with('-') => Step::Into(1),
                 _ => Step::Stop,
@@ -389,6 +592,30 @@ mod tests {
             ["sudo", "nice", "rm"]
         );
         assert_clean(&["command -v rm", "sudo -l", "type rm", "which rm"]);
+    }
+
+    #[test]
+    fn programs_that_run_a_command() {
+        assert_flags(
+            RecursiveDelete,
+            &[
+                "sudo -s 'rm -rf ~'",
+                "sudo -i rm -rf ~",
+                "systemd-run rm -rf ~",
+                "systemd-run --user -p Nice=5 --unit=x rm -rf ~",
+                "tmux new -d 'rm -rf ~'",
+                "tmux new-session -d -s x 'rm -rf ~'",
+                "tmux new-window 'rm -rf ~'",
+                "screen -dm rm -rf ~",
+                "screen -d -m -S x rm -rf ~",
+                "at now <<< 'rm -rf ~'",
+                "echo 'rm -rf ~' | at now",
+                "echo 'rm -rf ~' | batch",
+                "parallel rm -rf ::: ~",
+                "parallel -j2 'rm -rf {}' ::: ~",
+            ],
+        );
+        assert_clean(&["tmux ls", "tmux attach -t x", "screen -ls", "at -l"]);
     }
 
     #[test]
