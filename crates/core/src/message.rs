@@ -155,14 +155,17 @@ impl Target {
             prompt,
         }
     }
+}
 
-    /// A short description for reasons and logs, e.g. `tools/call read_file`.
-    pub fn describe(&self) -> String {
+/// A short description for logs, e.g. `tools/call read_file`. Written only when a log line is,
+/// so judging a message costs no formatting.
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.tool, &self.prompt, &self.resource) {
             (Some(name), _, _) | (_, Some(name), _) | (_, _, Some(name)) => {
-                format!("{} {name}", self.method)
+                write!(f, "{} {name}", self.method)
             }
-            _ => self.method.clone(),
+            _ => f.write_str(&self.method),
         }
     }
 }
@@ -216,6 +219,6 @@ mod tests {
         assert_eq!(m.payload(), Some(&json!({"a":1})));
         let target = Target::of("tools/call", m.params());
         assert_eq!(target.tool.as_deref(), Some("t"));
-        assert_eq!(target.describe(), "tools/call t");
+        assert_eq!(target.to_string(), "tools/call t");
     }
 }

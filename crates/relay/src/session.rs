@@ -180,17 +180,11 @@ impl Session {
                 message.method.as_deref().unwrap_or_default(),
                 message.params(),
             ),
-            Kind::Response | Kind::Error => {
-                let pending = match direction {
-                    Direction::ToClient => &mut self.client_requests,
-                    Direction::ToServer => &mut self.server_requests,
-                };
-                message
-                    .id
-                    .as_ref()
-                    .and_then(|id| pending.remove(id))
-                    .unwrap_or_default()
-            }
+            Kind::Response | Kind::Error => message
+                .id
+                .as_ref()
+                .and_then(|id| self.answered_by(direction).remove(id))
+                .unwrap_or_default(),
         };
         let view = View {
             direction,
@@ -205,11 +199,7 @@ impl Session {
             if message.kind == Kind::Request
                 && let Some(id) = message.id
             {
-                let pending = match direction {
-                    Direction::ToServer => &mut self.client_requests,
-                    Direction::ToClient => &mut self.server_requests,
-                };
-                pending.insert(id, target);
+                self.sent(direction).insert(id, target);
             }
             return Piece::Forward;
         }
@@ -248,18 +238,34 @@ impl Session {
             return Piece::Reply(error_response(id.as_deref(), code, why, None));
         }
         // A broken response: answer the request it was meant for, so the receiver does not hang.
-        let pending = match direction {
-            Direction::ToClient => &mut self.client_requests,
-            Direction::ToServer => &mut self.server_requests,
-        };
-        if pending.remove(&IdKey(id_text)).is_some() {
+        if self
+            .answered_by(direction)
+            .remove(&IdKey(id_text))
+            .is_some()
+        {
             return Piece::Substitute(error_response(id.as_deref(), code, why, None));
         }
         Piece::Drop
     }
 
+    /// Requests travelling in `direction` that wait for an answer.
+    fn sent(&mut self, direction: Direction) -> &mut HashMap<IdKey, Target> {
+        match direction {
+            Direction::ToServer => &mut self.client_requests,
+            Direction::ToClient => &mut self.server_requests,
+        }
+    }
+
+    /// The requests a response travelling in `direction` answers: those sent the other way.
+    fn answered_by(&mut self, direction: Direction) -> &mut HashMap<IdKey, Target> {
+        match direction {
+            Direction::ToServer => self.sent(Direction::ToClient),
+            Direction::ToClient => self.sent(Direction::ToServer),
+        }
+    }
+
     fn log(&self, view: &View<'_>, decision: &Decision) {
-        let what = view.target.describe();
+        let what = view.target;
         let rule = decision.rule.as_deref().unwrap_or("default");
         let direction = view.direction.name();
         match decision.action {

@@ -1,9 +1,11 @@
 //! Evaluation: judge one message view against the compiled chains.
 
+use std::borrow::Cow;
+
 use globset::GlobSet;
 use serde_json::Value;
 
-use super::facts::{Facts, walk};
+use super::facts::{Facts, string_array, walk};
 use super::{Action, Chain, CommandMatcher, Condition, Matcher, Policy, Rule, Selector};
 use crate::detect::paths::CanonicalPath;
 use crate::detect::secrets::{scan, shannon_entropy};
@@ -17,7 +19,7 @@ pub struct Decision {
     /// The rule that decided, or `None` when the default did.
     pub rule: Option<String>,
     /// Why, in words a person understands.
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     /// The canonical forms that matched (resolved paths, parsed commands, secret kinds).
     pub evidence: Vec<String>,
 }
@@ -27,14 +29,20 @@ impl Decision {
         Decision {
             action,
             rule: None,
-            reason: format!("no rule matched; the default is {}", action.name()),
+            // Static: most messages are decided by the default, and deciding should not allocate.
+            reason: Cow::Borrowed(match action {
+                Action::Allow => "no rule matched; the default is allow",
+                Action::Log => "no rule matched; the default is log",
+                Action::Ask => "no rule matched; the default is ask",
+                Action::Deny => "no rule matched; the default is deny",
+            }),
             evidence: Vec::new(),
         }
     }
 
     /// The one-line explanation used in error messages and logs.
     pub fn explain(&self) -> String {
-        let mut text = self.reason.clone();
+        let mut text = self.reason.clone().into_owned();
         if !self.evidence.is_empty() {
             text.push_str(" (");
             text.push_str(&self.evidence.join("; "));
@@ -76,7 +84,7 @@ fn evaluate_chain(chain: &Chain, view: &View<'_>, facts: &Facts<'_>) -> Decision
             return Decision {
                 action: rule.action,
                 rule: Some(rule.name.clone()),
-                reason: rule.reason.clone(),
+                reason: Cow::Owned(rule.reason.clone()),
                 evidence,
             };
         }
@@ -221,8 +229,8 @@ fn match_selected(
             }
             Matcher::Command(m) => {
                 let analysis = match (value, string_array(value)) {
-                    (Value::String(s), _) => Some(analyze(s, facts_paths(facts))),
-                    (_, Some(argv)) => Some(analyze_argv(&argv, facts_paths(facts))),
+                    (Value::String(s), _) => Some(analyze(s, facts.paths_context())),
+                    (_, Some(argv)) => Some(analyze_argv(&argv, facts.paths_context())),
                     _ => None,
                 };
                 if let Some(a) = analysis {
@@ -259,10 +267,6 @@ fn match_selected(
         }
     }
     out
-}
-
-fn facts_paths<'a>(facts: &'a Facts<'_>) -> &'a crate::detect::paths::PathContext {
-    facts.paths_context()
 }
 
 fn text_matches(matcher: &Matcher, text: &str) -> Option<String> {
@@ -345,10 +349,6 @@ fn nested_strings(value: &Value) -> Vec<&str> {
         }
     });
     out
-}
-
-fn string_array(v: &Value) -> Option<Vec<&str>> {
-    v.as_array()?.iter().map(Value::as_str).collect()
 }
 
 fn json_size(v: &Value) -> usize {

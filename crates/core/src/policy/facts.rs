@@ -303,7 +303,8 @@ impl<'a> Facts<'a> {
     }
 }
 
-fn string_array(v: &Value) -> Option<Vec<&str>> {
+/// The strings of an array that holds only strings.
+pub(super) fn string_array(v: &Value) -> Option<Vec<&str>> {
     v.as_array()?.iter().map(Value::as_str).collect()
 }
 
