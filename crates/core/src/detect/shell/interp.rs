@@ -558,16 +558,7 @@ impl Analyzer {
             }
             // Could be a shell reading its input.
             if args.iter().all(|a| a.text.starts_with('-')) {
-                let text = stdin.text.as_deref().map(Field::known);
-                self.run_code(
-                    &who,
-                    Lang::Shell,
-                    text.as_ref(),
-                    &stdin.taint,
-                    None,
-                    &Flow::default(),
-                    scope,
-                );
+                self.run_stdin_code(&who, Lang::Shell, stdin, scope);
             }
             return Run::default();
         }
@@ -603,16 +594,7 @@ impl Analyzer {
                 if code.lang != Lang::Shell {
                     run.stdout_taint = printed_taint(&field.text, argv);
                     if evaluates_stdin(code.lang, &field.text) {
-                        let text = stdin.text.as_deref().map(Field::known);
-                        self.run_code(
-                            name,
-                            code.lang,
-                            text.as_ref(),
-                            &stdin.taint,
-                            None,
-                            &Flow::default(),
-                            scope,
-                        );
+                        self.run_stdin_code(name, code.lang, stdin, scope);
                     }
                 }
                 self.run_code(
@@ -628,16 +610,7 @@ impl Analyzer {
             Source::File(file) => self.run_file(name, code.lang, &file, stdin, scope),
             Source::Stdin => {
                 run.shell_stdin = code.lang == Lang::Shell;
-                let text = stdin.text.as_deref().map(Field::known);
-                self.run_code(
-                    name,
-                    code.lang,
-                    text.as_ref(),
-                    &stdin.taint,
-                    None,
-                    &Flow::default(),
-                    scope,
-                );
+                self.run_stdin_code(name, code.lang, stdin, scope);
             }
             Source::Encoded(field) => {
                 self.add_finding(
@@ -651,6 +624,20 @@ impl Analyzer {
             Source::Nothing => {}
         }
         run
+    }
+
+    /// Runs what arrives on standard input as code (`curl ... | sh`, `python3 -` reading a pipe).
+    fn run_stdin_code(&mut self, who: &str, lang: Lang, stdin: &Flow, scope: &Scope) {
+        let text = stdin.text.as_deref().map(Field::known);
+        self.run_code(
+            who,
+            lang,
+            text.as_ref(),
+            &stdin.taint,
+            None,
+            &Flow::default(),
+            scope,
+        );
     }
 
     /// Runs code: `code` (if known) has its own taint, `taint` is that of where it was read from.
@@ -698,16 +685,7 @@ impl Analyzer {
                 scope,
             );
         } else if !file.dynamic && is_stdin_path(&file.text) {
-            let text = stdin.text.as_deref().map(Field::known);
-            self.run_code(
-                who,
-                lang,
-                text.as_ref(),
-                &stdin.taint,
-                None,
-                &Flow::default(),
-                scope,
-            );
+            self.run_stdin_code(who, lang, stdin, scope);
         } else {
             self.taint_findings(&format!("{who} runs a script named by data"), &file.taint);
             self.run_written(
