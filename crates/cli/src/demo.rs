@@ -5,7 +5,7 @@
 //! or runs a command, so the story is safe to replay anywhere.
 
 use std::io::{BufRead, BufReader, IsTerminal, Write};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 
 use anyhow::Context;
 use portcullis_testkit::{ToolCall, Tools, serve, text_result, tool};
@@ -82,38 +82,23 @@ pub fn run() -> anyhow::Result<u8> {
         .stdout(Stdio::piped())
         .spawn()
         .context("cannot start `portcullis run` for the demo")?;
-    let mut to_wrapper = child.stdin.take().context("piped stdin")?;
-    let mut from_wrapper = BufReader::new(child.stdout.take().context("piped stdout")?);
-    let paint = Paint::new();
-
-    let mut exchange = |id: u64, method: &str, params: Value| -> anyhow::Result<Value> {
-        if method == "tools/call" && id == 1 {
-            // The handshake is complete once the client says so.
-            writeln!(
-                to_wrapper,
-                "{}",
-                json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
-            )?;
-        }
-        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        writeln!(to_wrapper, "{request}")?;
-        to_wrapper.flush()?;
-        let mut line = String::new();
-        from_wrapper.read_line(&mut line)?;
-        serde_json::from_str(&line)
-            .with_context(|| format!("unexpected answer from the wrapper: {line:?}"))
+    let mut client = DemoClient {
+        to: child.stdin.take().context("piped stdin")?,
+        from: BufReader::new(child.stdout.take().context("piped stdout")?),
+        next_id: 0,
     };
+    let paint = Paint::new();
 
     println!(
         "{}",
         paint.bold("Portcullis demo: an AI assistant with a file and shell MCP server")
     );
     println!("{}", paint.dim("(every call goes through `portcullis run`, with the built-in policy and no configuration)\n"));
-    exchange(
-        0,
+    client.request(
         "initialize",
         json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "portcullis-demo", "version": "1"}}),
     )?;
+    client.notify("notifications/initialized")?;
 
     let mut blocked = 0;
     let steps = steps();
@@ -125,8 +110,7 @@ pub fn run() -> anyhow::Result<u8> {
             step.tool,
             paint.dim(&short(&step.arguments.to_string()))
         );
-        let answer = exchange(
-            i as u64 + 1,
+        let answer = client.request(
             "tools/call",
             json!({"name": step.tool, "arguments": step.arguments}),
         )?;
@@ -149,8 +133,7 @@ pub fn run() -> anyhow::Result<u8> {
             );
         }
     }
-    let received = exchange(
-        99,
+    let received = client.request(
         "tools/call",
         json!({"name": "calls_received", "arguments": {}}),
     )?;
@@ -158,7 +141,7 @@ pub fn run() -> anyhow::Result<u8> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    drop(to_wrapper);
+    drop(client);
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&stage);
 
@@ -171,6 +154,32 @@ pub fn run() -> anyhow::Result<u8> {
         "\nWrap your own servers: portcullis run --name NAME -- <server command>  (see README)"
     );
     Ok(0)
+}
+
+/// The demo's side of the protocol: one request at a time, answered in order.
+struct DemoClient {
+    to: ChildStdin,
+    from: BufReader<ChildStdout>,
+    next_id: u64,
+}
+
+impl DemoClient {
+    fn request(&mut self, method: &str, params: Value) -> anyhow::Result<Value> {
+        let request =
+            json!({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params});
+        self.next_id += 1;
+        writeln!(self.to, "{request}")?;
+        self.to.flush()?;
+        let mut line = String::new();
+        self.from.read_line(&mut line)?;
+        serde_json::from_str(&line)
+            .with_context(|| format!("unexpected answer from the wrapper: {line:?}"))
+    }
+
+    fn notify(&mut self, method: &str) -> anyhow::Result<()> {
+        writeln!(self.to, "{}", json!({"jsonrpc": "2.0", "method": method}))?;
+        Ok(self.to.flush()?)
+    }
 }
 
 fn short(text: &str) -> String {
