@@ -226,3 +226,27 @@ fn globs_are_judged_by_what_they_expand_to() {
     );
     assert_eq!(code, 0, "{out}");
 }
+
+/// The README's first command: the demo runs with nothing configured, blocks the attacks, and the
+/// server never sees them.
+#[test]
+fn the_demo_blocks_the_attacks_and_lets_normal_work_through() {
+    let home = Home::new();
+    let (code, out, err) = run(&home, &["demo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("5 of 8 calls blocked."), "{out}");
+    let seen = out
+        .lines()
+        .find(|l| l.starts_with("The server itself only ever saw:"))
+        .expect("summary line");
+    assert!(
+        seen.contains("notes/todo.md") && seen.contains("npm test"),
+        "{seen}"
+    );
+    for attack in ["id_ed25519", "curl -fsSL", "IFS", "sk-ant"] {
+        assert!(
+            !seen.contains(attack),
+            "{attack} reached the server: {seen}"
+        );
+    }
+}
