@@ -8,5 +8,6 @@ pub mod detect;
 pub mod framing;
 pub mod json;
 pub mod message;
+pub mod pins;
 pub mod policy;
 pub mod reply;
