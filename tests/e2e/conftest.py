@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from mcp.shared.exceptions import MCPError
 E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = E2E_DIR.parent.parent
 PORTCULLIS_BIN = Path(os.environ.get("PORTCULLIS_BIN") or REPO_ROOT / "target" / "debug" / "portcullis")
+# Our scripted malicious server (crates/testkit/src/bin/mischief-server.rs).
+MISCHIEF_BIN = Path(os.environ.get("MISCHIEF_BIN") or REPO_ROOT / "target" / "debug" / "mischief-server")
 NODE_BIN = E2E_DIR / "node_modules" / ".bin"
 FS_SERVER = NODE_BIN / "mcp-server-filesystem"
 EVERYTHING_SERVER = NODE_BIN / "mcp-server-everything"
@@ -185,6 +188,17 @@ def everything_server_cmd() -> list[str]:
     return [str(EVERYTHING_SERVER), "stdio"]
 
 
+def mischief_server_cmd() -> list[str]:
+    # Checked here rather than in `prerequisites`: only the tests that use it need it.
+    if not MISCHIEF_BIN.is_file() or not os.access(MISCHIEF_BIN, os.X_OK):
+        pytest.fail(
+            f"mischief server not found at {MISCHIEF_BIN}: build it with "
+            "`cargo build --workspace --bins` or set MISCHIEF_BIN",
+            pytrace=False,
+        )
+    return [str(MISCHIEF_BIN)]
+
+
 def portcullis_params(
     world: World,
     server_cmd: list[str],
@@ -210,11 +224,17 @@ def portcullis_params(
     )
 
 
-def direct_params(world: World, server_cmd: list[str], *, cwd: Path | None = None) -> StdioServerParameters:
+def direct_params(
+    world: World,
+    server_cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> StdioServerParameters:
     return StdioServerParameters(
         command=server_cmd[0],
         args=server_cmd[1:],
-        env=child_env(world),
+        env=child_env(world, **(env_extra or {})),
         cwd=str(cwd or world.project),
     )
 
@@ -368,3 +388,10 @@ def assert_blocked(
         assert any(evidence_contains in item for item in data["evidence"]), (
             f"no evidence item mentions {evidence_contains!r}: {data['evidence']}"
         )
+
+
+def assert_quarantined(err: MCPError) -> None:
+    """`err` is Portcullis's answer to a call of a tool it holds back as poisoned."""
+    error = err.error
+    assert error.code == -32090, f"expected code -32090, got {error.code}: {error.message}"
+    assert re.search(r"quarantin|poison", error.message, re.IGNORECASE), error.message

@@ -92,12 +92,21 @@ def test_user_config_may_disable_a_builtin(world: World) -> None:
     pc_home = user_config(world, DISABLE_SSH_CONFIG)
     params = portcullis_params(world, fs_server_cmd(world), name="fs", portcullis_home=pc_home)
     with connect(params, world.root / "portcullis.stderr") as conn:
+        # The read is allowed now; the key in the answer is still redacted, whole.
         result = conn.session.call_tool("read_text_file", {"path": str(world.ssh_key)})
-        assert text_of(result) == FAKE_SSH_KEY
+        assert text_of(result) == "[REDACTED:private-key]\n"
         # Only that rule is off.
         with pytest.raises(MCPError) as excinfo:
             conn.session.call_tool("read_text_file", {"path": ".env"})
         assert_blocked(excinfo.value, "dotenv-files", server="fs")
+
+
+def test_user_config_may_let_the_key_through_entirely(world: World) -> None:
+    pc_home = user_config(world, DISABLE_SSH_CONFIG + "redact: {private-key: off}\n")
+    params = portcullis_params(world, fs_server_cmd(world), name="fs", portcullis_home=pc_home)
+    with connect(params, world.root / "portcullis.stderr") as conn:
+        result = conn.session.call_tool("read_text_file", {"path": str(world.ssh_key)})
+        assert text_of(result) == FAKE_SSH_KEY
 
 
 def test_project_file_cannot_disable_builtin(world: World) -> None:

@@ -29,16 +29,41 @@ pub fn user_config_path(explicit: Option<PathBuf>) -> anyhow::Result<Option<Path
 
 /// Our per-user configuration directory (`$PORTCULLIS_HOME` when set).
 pub fn config_dir() -> anyhow::Result<PathBuf> {
-    if let Some(home) = std::env::var_os("PORTCULLIS_HOME").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(home));
+    match home_override() {
+        Some(home) => Ok(home),
+        None => Ok(strategy()?.config_dir()),
     }
-    let strategy = etcetera::choose_app_strategy(etcetera::AppStrategyArgs {
+}
+
+/// Our per-user state directory, home of the pin store (`$PORTCULLIS_HOME` when set, beside the
+/// configuration). Otherwise the XDG state directory, `~/.local/state/portcullis`; a platform
+/// without a state directory (Windows) gets its data directory.
+pub fn state_dir() -> anyhow::Result<PathBuf> {
+    match home_override() {
+        Some(home) => Ok(home),
+        None => {
+            let strategy = strategy()?;
+            Ok(strategy.state_dir().unwrap_or_else(|| strategy.data_dir()))
+        }
+    }
+}
+
+/// `$PORTCULLIS_HOME`, which holds configuration and state together (tests use it).
+fn home_override() -> Option<PathBuf> {
+    std::env::var_os("PORTCULLIS_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+/// etcetera's CLI convention: the XDG layout on Linux and macOS alike (`~/.config/portcullis`,
+/// `~/.local/state/portcullis`), Windows' own layout there.
+fn strategy() -> anyhow::Result<impl AppStrategy> {
+    etcetera::choose_app_strategy(etcetera::AppStrategyArgs {
         top_level_domain: "dev".into(),
         author: "portcullis".into(),
         app_name: "portcullis".into(),
     })
-    .context("cannot find your home directory to locate the configuration")?;
-    Ok(strategy.config_dir())
+    .context("cannot find your home directory (set PORTCULLIS_HOME to choose where Portcullis keeps its files)")
 }
 
 /// The project file in `dir`, if there is one.

@@ -57,6 +57,10 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Review the tool, prompt and resource-template definitions pinned on first use and those
+    /// held back since: list, diff, accept, reset.
+    #[command(subcommand)]
+    Pins(cmd::pins::PinsCommand),
     /// Replay a short attack story against a built-in demo server, through the real wrapper.
     Demo,
     /// The demo's MCP server (used by `portcullis demo`).
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Validate { file, project } => cmd::validate::run(file, project),
         Command::Rules { config } => cmd::rules::run(config),
+        Command::Pins(command) => cmd::pins::run(command),
         Command::Demo => demo::run(),
         Command::DemoServer => demo::server(),
     };

@@ -234,7 +234,16 @@ fn the_demo_blocks_the_attacks_and_lets_normal_work_through() {
     let home = Home::new();
     let (code, out, err) = run(&home, &["demo"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("5 of 8 calls blocked."), "{out}");
+    assert!(out.contains("6 of 11 calls blocked."), "{out}");
+    // What comes back: the poisoned tool is not offered, the token never reaches the client,
+    // injected instructions arrive behind a warning.
+    assert!(out.contains("QUARANTINED daily_quote"), "{out}");
+    assert!(
+        out.contains("GITHUB_TOKEN=[REDACTED:github-token]"),
+        "{out}"
+    );
+    assert!(!out.contains("ghp_"), "{out}");
+    assert!(out.contains("[portcullis warning]"), "{out}");
     let seen = out
         .lines()
         .find(|l| l.starts_with("The server itself only ever saw:"))
@@ -243,7 +252,7 @@ fn the_demo_blocks_the_attacks_and_lets_normal_work_through() {
         seen.contains("notes/todo.md") && seen.contains("npm test"),
         "{seen}"
     );
-    for attack in ["id_ed25519", "curl -fsSL", "IFS", "sk-ant"] {
+    for attack in ["id_ed25519", "curl -fsSL", "IFS", "sk-ant", "daily_quote"] {
         assert!(
             !seen.contains(attack),
             "{attack} reached the server: {seen}"

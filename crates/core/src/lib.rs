@@ -11,3 +11,4 @@ pub mod message;
 pub mod pins;
 pub mod policy;
 pub mod reply;
+pub mod screen;

@@ -181,7 +181,10 @@ impl PinBook for MemoryPins {
         kind: ItemKind,
         name: &str,
     ) -> Result<Option<Pin>, PinError> {
-        Ok(self.pins.get(&(server.key(), kind, name.to_owned())).cloned())
+        Ok(self
+            .pins
+            .get(&(server.key(), kind, name.to_owned()))
+            .cloned())
     }
 
     fn pin(&mut self, server: &ServerIdentity, item: &Definition) -> Result<(), PinError> {
@@ -294,7 +297,11 @@ mod tests {
     #[test]
     fn first_use_pins_then_a_change_is_held() {
         let mut book = MemoryPins::default();
-        let v1 = Definition::new(ItemKind::Tool, "greet", &json!({"name":"greet","description":"hi"}));
+        let v1 = Definition::new(
+            ItemKind::Tool,
+            "greet",
+            &json!({"name":"greet","description":"hi"}),
+        );
         let v2 = Definition::new(
             ItemKind::Tool,
             "greet",
@@ -315,7 +322,10 @@ mod tests {
     fn poisoning_holds_unless_the_user_accepted_that_exact_definition() {
         let v = Definition::new(ItemKind::Tool, "t", &json!({"name":"t"}));
         let why = Some("an <IMPORTANT> block".to_owned());
-        assert!(matches!(judge(None, &v, why.clone()), Trust::Quarantine(Hold::Poisoned(_))));
+        assert!(matches!(
+            judge(None, &v, why.clone()),
+            Trust::Quarantine(Hold::Poisoned(_))
+        ));
         let accepted = Pin {
             hash: v.hash.clone(),
             accepted_by_user: true,

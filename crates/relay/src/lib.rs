@@ -4,6 +4,7 @@
 //! tasks own the two outputs. Allowed messages are written exactly as they were read.
 
 mod child;
+mod guard;
 mod pump;
 pub mod session;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use portcullis_core::message::Direction;
+use portcullis_core::pins::{PinBook, ServerIdentity};
 use portcullis_core::policy::Policy;
 use tokio::sync::mpsc;
 
@@ -31,28 +33,52 @@ pub struct RelayOptions {
     pub command: Vec<OsString>,
 }
 
+impl RelayOptions {
+    /// Who the server is, for pins: its name and its exact command line.
+    pub fn identity(&self) -> ServerIdentity {
+        ServerIdentity {
+            name: self.server_name.clone(),
+            command: self
+                .command
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+        }
+    }
+}
+
 /// How long the server's output may keep flowing after its main process exited.
 const DRAIN: Duration = Duration::from_secs(2);
 const QUEUE: usize = 256;
 
 /// Runs the relay until the server exits; returns the exit code the wrapper should end with.
-pub fn run(policy: Arc<Policy>, options: RelayOptions) -> anyhow::Result<i32> {
+/// `pins` remembers tool, prompt and template definitions across sessions (trust on first use).
+pub fn run(
+    policy: Arc<Policy>,
+    options: RelayOptions,
+    pins: Option<Box<dyn PinBook + Send>>,
+) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let code = runtime.block_on(relay(policy, options));
+    let code = runtime.block_on(relay(policy, options, pins));
     // Reading our stdin may still block in a helper thread; do not wait for it.
     runtime.shutdown_background();
     code
 }
 
-async fn relay(policy: Arc<Policy>, options: RelayOptions) -> anyhow::Result<i32> {
+async fn relay(
+    policy: Arc<Policy>,
+    options: RelayOptions,
+    pins: Option<Box<dyn PinBook + Send>>,
+) -> anyhow::Result<i32> {
     let max = policy.max_message_bytes;
     let session = Arc::new(Mutex::new(Session::new(
         policy,
-        options.server_name.clone(),
+        options.identity(),
         options.monitor,
+        pins,
     )));
     let mut server = Server::new(child::spawn(&options.command)?);
     let server_in = server.child.stdin.take().context("server stdin is piped")?;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use portcullis_core::framing::{Frame, IdSniffer, Oversize, Sniffed};
 use portcullis_core::json::{DEFAULT_MAX_DEPTH, JsonError, parse_strict};
 use portcullis_core::message::{Direction, IdKey, Kind, Message, Target, View};
+use portcullis_core::pins::{PinBook, ServerIdentity};
 use portcullis_core::policy::{Action, Decision, Policy};
 use portcullis_core::reply::{
     CODE_INTERNAL_ERROR, CODE_INVALID_REQUEST, CODE_PARSE_ERROR, CODE_SERVER_GONE, CODE_TOO_LARGE,
@@ -19,6 +20,8 @@ use portcullis_core::reply::{
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
+
+use crate::guard::{Change, Guard};
 
 /// Bytes to write after judging one frame. Each field holds whole lines, newline-terminated.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub struct Outcome {
 /// What became of one message.
 enum Piece {
     Forward,
+    /// Forward these bytes instead (redacted, filtered or stripped by the guard).
+    Rewrite(Vec<u8>),
     /// An answer for the sender (its request was blocked).
     Reply(Vec<u8>),
     /// An answer for the receiver in place of the message (a blocked or broken response).
@@ -43,6 +48,7 @@ pub struct Session {
     policy: Arc<Policy>,
     server: String,
     monitor: bool,
+    guard: Guard,
     /// Client requests forwarded to the server and not yet answered.
     client_requests: HashMap<IdKey, Target>,
     /// Server requests forwarded to the client and not yet answered.
@@ -50,10 +56,17 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(policy: Arc<Policy>, server: String, monitor: bool) -> Self {
+    /// A session for the server `identity`; `pins` remembers definitions across sessions.
+    pub fn new(
+        policy: Arc<Policy>,
+        identity: ServerIdentity,
+        monitor: bool,
+        pins: Option<Box<dyn PinBook + Send>>,
+    ) -> Self {
         Self {
+            server: identity.name.clone(),
+            guard: Guard::new(policy.clone(), identity, pins),
             policy,
-            server,
             monitor,
             client_requests: HashMap::new(),
             server_requests: HashMap::new(),
@@ -143,6 +156,10 @@ impl Session {
         for (raw, value) in raws.iter().zip(items) {
             match self.judge(direction, raw.get().as_bytes(), value) {
                 Piece::Forward => forwarded.push(Cow::Borrowed(raw.get().as_bytes())),
+                Piece::Rewrite(bytes) => {
+                    untouched = false;
+                    forwarded.push(Cow::Owned(bytes));
+                }
                 Piece::Reply(r) => {
                     untouched = false;
                     replies.push(r);
@@ -195,14 +212,32 @@ impl Session {
         };
         let decision = self.policy.evaluate(&view);
         self.log(&view, &decision);
-        if decision.action.passes() || self.monitor {
-            if message.kind == Kind::Request
-                && let Some(id) = message.id
-            {
-                self.sent(direction).insert(id, target);
+        let mut rewritten = None;
+        let mut blocked = (!decision.action.passes()).then_some(decision);
+        if blocked.is_none() || self.monitor {
+            match self.guard.screen(direction, &message, &target, raw) {
+                Change::Keep => {}
+                Change::Rewrite(bytes) => rewritten = Some(bytes),
+                Change::Withhold(withheld) => {
+                    self.log(&view, &withheld);
+                    blocked = blocked.or(Some(withheld));
+                }
             }
-            return Piece::Forward;
         }
+        let decision = match blocked {
+            Some(decision) if !self.monitor => decision,
+            _ => {
+                if message.kind == Kind::Request
+                    && let Some(id) = message.id
+                {
+                    self.sent(direction).insert(id, target);
+                }
+                return match rewritten {
+                    Some(bytes) if !self.monitor => Piece::Rewrite(bytes),
+                    _ => Piece::Forward,
+                };
+            }
+        };
         let answer = || blocked_response(raw_id(raw).as_deref(), &decision, &self.server);
         match message.kind {
             Kind::Request => Piece::Reply(answer()),
@@ -301,6 +336,7 @@ fn single(line: &[u8], piece: Piece) -> Outcome {
     let mut outcome = Outcome::default();
     match piece {
         Piece::Forward => push_line(&mut outcome.forward, line),
+        Piece::Rewrite(bytes) => push_line(&mut outcome.forward, &bytes),
         Piece::Reply(r) => push_line(&mut outcome.reply, &r),
         Piece::Substitute(s) => push_line(&mut outcome.forward, &s),
         Piece::Drop => {}

@@ -1,15 +1,19 @@
-//! Minimal stdio MCP servers: the demo server shipped in the binary and the recording server the
-//! integration tests wrap. Synchronous and dependency-light on purpose: they must start instantly
+//! Minimal stdio MCP servers: the demo server shipped in the binary, the recording server the
+//! integration tests wrap and the mischief server (data in [`mischief`]) the end-to-end tests put
+//! behind Portcullis. Synchronous and dependency-light on purpose: they must start instantly
 //! and behave exactly as scripted.
 
 pub mod drive;
 pub mod locate;
+pub mod mischief;
 
 use std::io::{BufRead, Write};
 
 use serde_json::{Value, json};
 
-/// What a server does for `tools/list` and `tools/call`.
+/// What a server does for `tools/list` and `tools/call`. The other methods have defaults for a
+/// tools-only server; a server that offers more (resources, prompts, requests to the client)
+/// overrides them.
 pub trait Tools {
     /// The `tools` array of `tools/list`.
     fn list(&self) -> Value;
@@ -20,6 +24,21 @@ pub trait Tools {
         call: ToolCall<'_>,
         out: &mut dyn Write,
     ) -> Option<Result<Value, (i64, String)>>;
+
+    /// The `capabilities` of the `initialize` answer, given those the client declared.
+    fn capabilities(&mut self, _client: &Value) -> Value {
+        json!({"tools": {"listChanged": false}})
+    }
+
+    /// Answers a request method `serve` does not handle itself (`resources/read`, ...): `None`
+    /// when the server does not know it either.
+    fn other(&mut self, _method: &str, _params: &Value) -> Option<Result<Value, (i64, String)>> {
+        None
+    }
+
+    /// Takes the client's answer to a request the server wrote to `out` earlier; may write lines
+    /// (such as the answer to a call that waited for it) to `out`.
+    fn on_answer(&mut self, _answer: &Value, _out: &mut dyn Write) {}
 }
 
 /// One `tools/call` request.
@@ -72,12 +91,16 @@ fn answer(
     out: &mut dyn Write,
 ) -> Option<Value> {
     let id = message.get("id")?.clone();
-    let method = message.get("method")?.as_str()?;
+    let Some(method) = message.get("method") else {
+        tools.on_answer(message, out);
+        return None;
+    };
+    let method = method.as_str()?;
     let params = message.get("params").cloned().unwrap_or(Value::Null);
     let result = match method {
         "initialize" => Ok(json!({
             "protocolVersion": params.get("protocolVersion").cloned().unwrap_or(json!("2025-06-18")),
-            "capabilities": {"tools": {"listChanged": false}},
+            "capabilities": tools.capabilities(params.get("capabilities").unwrap_or(&Value::Null)),
             "serverInfo": {"name": name, "version": env!("CARGO_PKG_VERSION")}
         })),
         "ping" => Ok(json!({})),
@@ -97,7 +120,9 @@ fn answer(
                 out,
             )?
         }
-        other => Err((-32601, format!("method not found: {other}"))),
+        other => tools
+            .other(other, &params)
+            .unwrap_or_else(|| Err((-32601, format!("method not found: {other}")))),
     };
     Some(match result {
         Ok(result) => response(&id, result),

@@ -4,6 +4,9 @@
 //! the home and working directories) and returns canonical forms or findings. None of them touches the
 //! network, and only [`paths`] reads the filesystem (to resolve symlinks of paths that exist).
 
+pub mod hidden;
+pub mod instructions;
 pub mod paths;
+pub mod pii;
 pub mod secrets;
 pub mod shell;

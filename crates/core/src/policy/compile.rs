@@ -12,6 +12,7 @@ use super::config::{
 };
 use super::error::ConfigError;
 use super::path_index::{Part, PathIndexBuilder, PathMatcher};
+use super::screening;
 use super::{
     Action, Chain, CommandMatcher, CommandRecognizer, Condition, Matcher, Origin, Policy, Rule,
     Selector,
@@ -144,6 +145,20 @@ impl Policy {
             None => None,
         };
 
+        let screening = screening::compile(
+            screening::Layer {
+                file: builtin_path,
+                config: &builtin,
+            },
+            user.as_ref().map(|(s, c)| screening::Layer {
+                file: &s.path,
+                config: c,
+            }),
+            project.as_ref().map(|(s, c)| screening::Layer {
+                file: &s.path,
+                config: c,
+            }),
+        )?;
         let path_index = compiler
             .path_index
             .build()
@@ -153,6 +168,7 @@ impl Policy {
             other_bases: Vec::new(),
             mode,
             max_message_bytes,
+            screening,
             main: Chain { rules, default },
             project: project_chain,
             disabled: off,
@@ -170,19 +186,21 @@ fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
     serde_saphyr::from_str::<ConfigFile>(text).map_err(|e| ConfigError::from_yaml(path, &e))
 }
 
+/// What to do when a project file tries to loosen the policy.
+pub(super) const PROJECT_HINT: &str = "a project's .portcullis.yaml can only add restrictions; change this in your user configuration instead";
+
 /// A project file may add rules but can never loosen what the user and built-ins enforce.
 fn check_project_only_tightens(
     file: &Path,
     project: &ConfigFile,
     user_max: usize,
 ) -> Result<(), ConfigError> {
-    const HINT: &str = "a project's .portcullis.yaml can only add restrictions; change this in your user configuration instead";
     if let Some(mode) = project.mode.as_ref().filter(|m| m.value == Mode::Monitor) {
         return Err(ConfigError::at(
             file,
             mode.referenced,
             "a project file cannot switch to `mode: monitor`",
-            HINT,
+            PROJECT_HINT,
         ));
     }
     if let Some(name) = project.disable_builtin.first() {
@@ -190,7 +208,7 @@ fn check_project_only_tightens(
             file,
             name.referenced,
             "a project file cannot disable built-in rules",
-            HINT,
+            PROJECT_HINT,
         ));
     }
     if let Some(max) = project
@@ -202,7 +220,7 @@ fn check_project_only_tightens(
             file,
             max.referenced,
             format!("a project file cannot raise `max_message_bytes` above {user_max}"),
-            HINT,
+            PROJECT_HINT,
         ));
     }
     Ok(())
@@ -540,7 +558,7 @@ fn name_globs(patterns: &[String]) -> Result<GlobSet, globset::Error> {
 }
 
 impl ConfigError {
-    fn at(file: &Path, loc: Location, message: impl Into<String>, hint: &str) -> Self {
+    pub(super) fn at(file: &Path, loc: Location, message: impl Into<String>, hint: &str) -> Self {
         ConfigError {
             file: file.to_path_buf(),
             line: loc.line(),

@@ -4,8 +4,12 @@
 //! everything. Compilation ([`super::compile`]) turns this into matchers and reports semantic
 //! errors (bad regex, bad glob, two matchers in one condition) with the line they come from.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_saphyr::Spanned;
+
+use super::screening::{CapabilitiesConfig, InjectionAction, PoisoningAction, RedactAction};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +28,18 @@ pub struct ConfigFile {
     pub command_arguments: Vec<CommandArguments>,
     #[serde(default)]
     pub rules: Vec<Spanned<RuleConfig>>,
+    /// What to do with each type of secret and personal data in what servers send back.
+    pub redact: Option<Spanned<BTreeMap<String, RedactAction>>>,
+    /// What to do with results that carry instructions aimed at the model.
+    pub injection: Option<Spanned<InjectionAction>>,
+    /// Remove ANSI escapes and invisible Unicode from text servers send back.
+    pub strip_hidden: Option<Spanned<bool>>,
+    /// What to do with poisoned tool, prompt and resource-template definitions.
+    pub poisoning: Option<Spanned<PoisoningAction>>,
+    /// Pin definitions on first use and hold back any later change.
+    pub pinning: Option<Spanned<bool>>,
+    /// Client capabilities withheld from servers.
+    pub capabilities: Option<CapabilitiesConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -92,10 +92,44 @@ fn evaluate_chain(chain: &Chain, view: &View<'_>, facts: &Facts<'_>) -> Decision
     Decision::default_for(chain.default)
 }
 
-/// `Some(evidence)` when every part of the rule matches.
-fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> Option<Vec<String>> {
+/// The decision of the first rule that denies `view` whatever its arguments, or of a `deny`
+/// default that no rule could pre-empt. A tool or prompt so denied is removed from the lists the
+/// client sees; one that some arguments might make acceptable stays listed.
+fn denied_whatever_the_arguments(chain: &Chain, view: &View<'_>) -> Option<Decision> {
+    for rule in chain.rules.iter().filter(|r| header_matches(r, view)) {
+        match (rule.conditions.is_empty(), rule.action) {
+            (true, Action::Deny) => {
+                return Some(Decision {
+                    action: rule.action,
+                    rule: Some(rule.name.clone()),
+                    reason: Cow::Owned(rule.reason.clone()),
+                    evidence: Vec::new(),
+                });
+            }
+            // A conditional deny may not match; look further.
+            (false, Action::Deny) => continue,
+            // Anything else may let the call through.
+            _ => return None,
+        }
+    }
+    (chain.default == Action::Deny).then(|| Decision::default_for(Action::Deny))
+}
+
+impl Policy {
+    /// See [`denied_whatever_the_arguments`]; either chain denying is enough.
+    pub fn denies_whatever_the_arguments(&self, view: &View<'_>) -> Option<Decision> {
+        denied_whatever_the_arguments(&self.main, view).or_else(|| {
+            self.project
+                .as_ref()
+                .and_then(|p| denied_whatever_the_arguments(p, view))
+        })
+    }
+}
+
+/// Whether the rule's direction, method, server and target globs match.
+fn header_matches(rule: &Rule, view: &View<'_>) -> bool {
     if rule.direction.is_some_and(|d| d != view.direction) {
-        return None;
+        return false;
     }
     let target = view.target;
     let header = [
@@ -105,10 +139,15 @@ fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> Option<Vec<S
         (&rule.resource, target.resource.as_deref()),
         (&rule.prompt, target.prompt.as_deref()),
     ];
-    for (globs, value) in header {
-        if !header_matches(globs.as_ref(), value) {
-            return None;
-        }
+    header
+        .into_iter()
+        .all(|(globs, value)| globs_match(globs.as_ref(), value))
+}
+
+/// `Some(evidence)` when every part of the rule matches.
+fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> Option<Vec<String>> {
+    if !header_matches(rule, view) {
+        return None;
     }
     let mut evidence = Vec::new();
     for condition in &rule.conditions {
@@ -117,7 +156,7 @@ fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> Option<Vec<S
     Some(evidence)
 }
 
-fn header_matches(globs: Option<&GlobSet>, value: Option<&str>) -> bool {
+fn globs_match(globs: Option<&GlobSet>, value: Option<&str>) -> bool {
     match (globs, value) {
         (None, _) => true,
         (Some(g), Some(v)) => g.is_match(v),

@@ -14,6 +14,7 @@ mod error;
 mod eval;
 mod facts;
 mod path_index;
+mod screening;
 
 use std::path::PathBuf;
 
@@ -24,6 +25,9 @@ pub use compile::{BUILTIN_POLICY, Source, Sources};
 pub use config::Mode;
 pub use error::ConfigError;
 pub use eval::Decision;
+pub use screening::{
+    Capability, DataKind, InjectionAction, PoisoningAction, RedactAction, Screening,
+};
 
 use crate::detect::paths::PathContext;
 use crate::detect::secrets::SecretKind;
@@ -63,6 +67,8 @@ impl Action {
 pub struct Policy {
     pub mode: Mode,
     pub max_message_bytes: usize,
+    /// What happens to what servers send back.
+    pub screening: Screening,
     main: Chain,
     project: Option<Chain>,
     /// Built-in rules the user switched off, kept for `portcullis rules`.

@@ -1,6 +1,7 @@
 //! Private key blocks. The provider pass finds a BEGIN line, but the secret is the key material
-//! after it, so the span runs through the END line, or through the last base64 line when the text
-//! was cut before it.
+//! after it, so the span runs through the END line, whatever stands between (a redaction must never
+//! leave the tail of a block visible), or through the last base64 line when the text was cut
+//! before it.
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -30,6 +31,13 @@ const MIN_PEM_BODY: usize = 32;
 /// text was truncated before it, through the last base64 line.
 pub(super) fn pem_block(text: &str, header: Range<usize>) -> Option<Range<usize>> {
     let rest = &text[header.end..];
+    if let Some(block) = through_end_line(rest) {
+        let base64 = rest[..block.body]
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .count();
+        return (base64 >= MIN_PEM_BODY).then(|| header.start..header.end + block.end);
+    }
     let body = PEM_BODY.find(rest).map_or("", |m| m.as_str());
     let (body, end_line) = match PEM_END.find(&rest[body.len()..]) {
         Some(end_line) => (body, end_line.end()),
@@ -37,6 +45,25 @@ pub(super) fn pem_block(text: &str, header: Range<usize>) -> Option<Range<usize>
     };
     let base64 = body.bytes().filter(u8::is_ascii_alphanumeric).count();
     (base64 >= MIN_PEM_BODY).then(|| header.start..header.end + body.len() + end_line)
+}
+
+/// Where the block's body stops and its END line ends, in `rest` (the text after the BEGIN line),
+/// when an END line follows before any other BEGIN line.
+struct Closed {
+    body: usize,
+    end: usize,
+}
+
+fn through_end_line(rest: &str) -> Option<Closed> {
+    // The search stops at the next BEGIN line, so a text of many BEGIN lines stays linear.
+    let body = memchr::memmem::find_iter(rest.as_bytes(), "-----")
+        .find(|&at| rest[at..].starts_with("-----END ") || rest[at..].starts_with("-----BEGIN "))
+        .filter(|&at| rest[at..].starts_with("-----END "))?;
+    let end_line = PEM_END.find(&rest[body..])?;
+    Some(Closed {
+        body,
+        end: body + end_line.end(),
+    })
 }
 
 /// The key material of a block (`body`, a prefix of `rest`) whose END line is missing: without
@@ -103,6 +130,16 @@ mod tests {
             SecretKind::PrivateKey,
             &escaped,
         );
+    }
+
+    #[test]
+    fn a_body_that_is_not_base64_is_still_covered_through_the_end_line() {
+        let block = format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\nFAKE-KEY-FOR-TESTS-{}\n-----END OPENSSH PRIVATE KEY-----",
+            noise(8, 64, BASE64),
+            noise(9, 20, BASE64)
+        );
+        assert_single(&format!("{block}\n"), SecretKind::PrivateKey, &block);
     }
 
     #[test]

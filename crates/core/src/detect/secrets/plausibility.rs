@@ -25,6 +25,7 @@ pub(super) fn plausible_secret(value: &str, min_len: usize, quoting: Quoting) ->
         && !looks_fake(value)
         && !is_code(value, quoting)
         && !is_wordy(value)
+        && !is_address(value)
         && !is_hex(value)
         && !is_uuid(value)
         && !is_integrity_hash(value)
@@ -67,6 +68,14 @@ fn is_word_part(part: &str) -> bool {
     !part.is_empty()
         && part.bytes().all(|b| b.is_ascii_alphabetic())
         && (single_case || segments(part).iter().all(is_word))
+}
+
+/// An address made of words on both sides of the `@` (`jane.roe@northwind-traders.com`): an
+/// account name in a `token` or `user` field, not a credential.
+fn is_address(value: &str) -> bool {
+    value
+        .split_once('@')
+        .is_some_and(|(local, domain)| is_wordy(local) && domain.contains('.') && is_wordy(domain))
 }
 
 /// Hex digits only (optionally `0x`-prefixed): git SHAs, content hashes, numbers.

@@ -275,6 +275,11 @@ fn scan_assignment_checks_name_and_value() {
     assert_eq!(scan_assignment("password", "${DB_PASSWORD}"), None);
     assert_eq!(scan_assignment("api_key", "your-api-key-here"), None);
     assert_eq!(
+        scan_assignment("token", "jane.roe@northwind-traders.com"),
+        None
+    );
+    assert!(scan_assignment("password", "Xk9@fj2-Qp7z!").is_some());
+    assert_eq!(
         scan_assignment("password", "hunter22"),
         Some(SecretFinding {
             kind: SecretKind::GenericSecret,

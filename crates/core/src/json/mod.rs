@@ -5,6 +5,9 @@
 //! key is rejected rather than guessed at. Over-deep nesting is rejected too: it costs stack on
 //! every peer and no legitimate MCP message needs it.
 
+pub mod edit;
+pub mod tree;
+
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
