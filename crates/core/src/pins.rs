@@ -159,6 +159,14 @@ pub trait PinBook {
         item: &Definition,
         reason: &Hold,
     ) -> Result<(), PinError>;
+    /// Why an item is held, if it is: a session that has not listed the item yet must still deny
+    /// calls to it.
+    fn held(
+        &mut self,
+        server: &ServerIdentity,
+        kind: ItemKind,
+        name: &str,
+    ) -> Result<Option<String>, PinError>;
 }
 
 /// A failure of the store behind a [`PinBook`].
@@ -206,6 +214,21 @@ impl PinBook for MemoryPins {
     ) -> Result<(), PinError> {
         self.held.push((server.key(), item.clone(), reason.clone()));
         Ok(())
+    }
+
+    fn held(
+        &mut self,
+        server: &ServerIdentity,
+        kind: ItemKind,
+        name: &str,
+    ) -> Result<Option<String>, PinError> {
+        let key = server.key();
+        Ok(self
+            .held
+            .iter()
+            .rev()
+            .find(|(k, item, _)| *k == key && item.kind == kind && item.name == name)
+            .map(|(_, _, hold)| hold.reason()))
     }
 }
 

@@ -197,11 +197,25 @@ impl Session {
                 message.method.as_deref().unwrap_or_default(),
                 message.params(),
             ),
-            Kind::Response | Kind::Error => message
-                .id
-                .as_ref()
-                .and_then(|id| self.answered_by(direction).remove(id))
-                .unwrap_or_default(),
+            Kind::Response | Kind::Error => {
+                let answered = message
+                    .id
+                    .as_ref()
+                    .and_then(|id| self.answered_by(direction).remove(id));
+                match answered {
+                    Some(target) => target,
+                    // Nobody waits for it, and without its request it cannot be judged as what
+                    // it claims to be (a forged `"1"` for `1` would pass as an unknown answer).
+                    None => {
+                        tracing::warn!(
+                            server = %self.server, direction = direction.name(),
+                            id = message.id.as_ref().map_or("null", |id| id.0.as_str()),
+                            "dropped a response that answers no request in flight"
+                        );
+                        return Piece::Drop;
+                    }
+                }
+            }
         };
         let view = View {
             direction,

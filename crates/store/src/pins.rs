@@ -464,6 +464,24 @@ impl PinBook for PinStore {
     ) -> Result<(), PinError> {
         Ok(self.insert_held(server, item, reason)?)
     }
+
+    fn held(
+        &mut self,
+        server: &ServerIdentity,
+        kind: ItemKind,
+        name: &str,
+    ) -> Result<Option<String>, PinError> {
+        let reason = self
+            .conn
+            .query_row(
+                "SELECT reason FROM held WHERE server_key = ?1 AND kind = ?2 AND name = ?3",
+                params![server.key(), kind.name(), name],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(StoreError::from)?;
+        Ok(reason)
+    }
 }
 
 impl From<StoreError> for PinError {

@@ -19,6 +19,11 @@ impl Edits {
         self.edits.is_empty()
     }
 
+    /// Adds every edit of `other`.
+    pub fn extend(&mut self, other: Edits) {
+        self.edits.extend(other.edits);
+    }
+
     /// Replaces the bytes in `range` with `text`.
     pub fn replace(&mut self, range: Range<usize>, text: String) {
         self.edits.push((range, text));

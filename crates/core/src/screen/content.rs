@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use base64::Engine;
 use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 
 use super::Denial;
 use crate::detect::hidden;
@@ -81,12 +81,18 @@ pub fn screen(root: &Node<'_>, cx: &Context<'_>) -> Screened {
         walker.value(&member.value, Some(&member.key), false);
         walker.path.pop();
     }
+    if walker.injection && walker.warned.is_none() {
+        walker.instructions_across_items();
+    }
     if let (Some(finding), Placement::First(array, item)) = (&walker.warned, &walker.placement) {
         let warning = warning_text(cx, finding);
         walker.out.edits.prepend_item(array, &item(&warning));
     }
     walker.out
 }
+
+/// From this many bytes on, a string's detectors run on two threads (see [`Walker::detect`]).
+const PARALLEL_FROM: usize = 1 << 20;
 
 /// Where the warning about injected instructions goes.
 enum Placement<'t, 'a> {
@@ -237,7 +243,7 @@ impl<'t> Walker<'_, 't, '_> {
                 text = Cow::Owned(hidden::strip(original).into_owned());
             }
         }
-        let mut spans = self.data_spans(&text);
+        let (mut spans, injected) = self.detect(&text);
         if self.secrets
             && let Some(key) = key
             && let Some(f) = secrets::scan_assignment(key, &text)
@@ -247,9 +253,7 @@ impl<'t> Walker<'_, 't, '_> {
         if let Some(redacted) = self.redact(&text, spans) {
             text = Cow::Owned(redacted);
         }
-        if self.injection
-            && let Some(prefix) = self.instructions(&text)
-        {
+        if let Some(prefix) = injected.and_then(|first| self.instructions(first)) {
             text = Cow::Owned(format!("{prefix}\n\n{text}"));
         }
         if text != original {
@@ -259,17 +263,62 @@ impl<'t> Walker<'_, 't, '_> {
 
     /// A base64 payload: screened as text when it decodes to text, left alone otherwise.
     fn base64(&mut self, span: Range<usize>, encoded: &str) {
-        let Some(decoded) = decode_text(encoded) else {
+        let Some((decoded, engine)) = decode_text(encoded) else {
             return;
         };
         let spans = self.data_spans(&decoded);
         if let Some(redacted) = self.redact(&decoded, spans) {
-            let reencoded = STANDARD.encode(redacted.as_bytes());
+            let reencoded = engine.encode(redacted.as_bytes());
             self.out.edits.replace_string(span, &reencoded);
         }
-        if self.injection {
+        if self.injection
+            && let Some(first) = injection::scan(&decoded).into_iter().next()
+        {
             // A warning cannot be spliced into encoded bytes; it goes in front of the content.
-            let _ = self.instructions(&decoded);
+            let _ = self.instructions(first);
+        }
+    }
+
+    /// Secrets and personal data in `text`, and the first instructions aimed at the model. A long
+    /// text is searched by two threads at once (the data detectors on this one, the injection
+    /// detector on another), which halves what a multi-megabyte result adds on a multi-core
+    /// machine; below [`PARALLEL_FROM`] a thread would cost more than it saves.
+    fn detect(&self, text: &str) -> (Vec<(Range<usize>, DataKind)>, Option<InjectionFinding>) {
+        let first_injection = |text: &str| injection::scan(text).into_iter().next();
+        if !self.injection {
+            return (self.data_spans(text), None);
+        }
+        if text.len() < PARALLEL_FROM {
+            return (self.data_spans(text), first_injection(text));
+        }
+        std::thread::scope(|scope| {
+            let injected = scope.spawn(|| first_injection(text));
+            let spans = self.data_spans(text);
+            // A panic in the detector is a bug: let it reach the relay, which fails closed.
+            let injected = injected
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (spans, injected)
+        })
+    }
+
+    /// Instructions split over several items (one sentence across two text blocks) are found in
+    /// the items' texts read together, as the model reads them.
+    fn instructions_across_items(&mut self) {
+        let Placement::First(array, _) = self.placement else {
+            return;
+        };
+        let texts: Vec<&str> = array
+            .items()
+            .iter()
+            .filter_map(|item| item.get("text").and_then(Node::as_str))
+            .collect();
+        if texts.len() < 2 {
+            return;
+        }
+        let joined = texts.join("\n");
+        if let Some(first) = injection::scan(&joined).into_iter().next() {
+            let _ = self.instructions(first);
         }
     }
 
@@ -331,10 +380,14 @@ impl<'t> Walker<'_, 't, '_> {
         });
     }
 
-    /// Looks for instructions aimed at the model; returns a warning to put in front of `text`
-    /// when the warning goes there.
-    fn instructions(&mut self, text: &str) -> Option<String> {
-        let first = injection::scan(text).into_iter().next()?;
+    /// Acts on instructions aimed at the model; returns a warning to put in front of the text
+    /// they were found in, when the warning goes there.
+    fn instructions(&mut self, mut first: InjectionFinding) -> Option<String> {
+        // The excerpt is quoted in the warning: it must not carry a secret the text held.
+        let spans = self.data_spans(&first.evidence);
+        if !spans.is_empty() {
+            first.evidence = replace_spans(&first.evidence, spans);
+        }
         let action = self.cx.screening.injection;
         let name = first.category.name();
         match action {
@@ -384,18 +437,30 @@ fn base64_member<'n>(object: &'n Node<'_>) -> Option<&'n str> {
     }
 }
 
-/// The text a base64 payload holds, if it is text: valid UTF-8 without NUL bytes.
-fn decode_text(encoded: &str) -> Option<String> {
-    // Servers are not all strict about padding; the bytes are what matter.
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let bytes = LENIENT.decode(encoded.trim()).ok()?;
+/// The text a base64 payload holds, if it is text (valid UTF-8 without NUL bytes), and the engine
+/// that re-encodes it. Clients decode leniently (Node's `Buffer`, Python's `b64decode` accept line
+/// breaks, missing padding and the URL-safe alphabet), so a secret in any of those forms is text.
+fn decode_text(encoded: &str) -> Option<(String, &'static GeneralPurpose)> {
+    const fn lenient(alphabet: &base64::alphabet::Alphabet) -> GeneralPurpose {
+        GeneralPurpose::new(
+            alphabet,
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+        )
+    }
+    static STANDARD_LENIENT: GeneralPurpose = lenient(&base64::alphabet::STANDARD);
+    static URL_SAFE_LENIENT: GeneralPurpose = lenient(&base64::alphabet::URL_SAFE);
+    let compact: Cow<'_, str> = if encoded.bytes().any(|b| b.is_ascii_whitespace()) {
+        Cow::Owned(encoded.split_ascii_whitespace().collect())
+    } else {
+        Cow::Borrowed(encoded)
+    };
+    let (bytes, engine) = [&STANDARD_LENIENT, &URL_SAFE_LENIENT]
+        .into_iter()
+        .find_map(|engine| Some((engine.decode(compact.as_bytes()).ok()?, engine)))?;
     if bytes.contains(&0) {
         return None;
     }
-    String::from_utf8(bytes).ok()
+    Some((String::from_utf8(bytes).ok()?, engine))
 }
 
 /// `text` with each span replaced by `[REDACTED:<type>]`; overlapping spans merge.

@@ -266,26 +266,30 @@ impl Judge<'_> {
     }
 }
 
-/// Edits that apply `verdicts` (one per item, in order) to a list response.
-pub fn rewrite(root: &Node<'_>, kind: ListKind, verdicts: &[Verdict]) -> Edits {
+/// Edits that apply `verdicts` (one per item, in order) to a list response, and the indices of
+/// items to be sanitized that had to be removed instead (see [`sanitize`]): calls to those must be
+/// denied like calls to any removed item.
+pub fn rewrite(root: &Node<'_>, kind: ListKind, verdicts: &[Verdict]) -> (Edits, Vec<usize>) {
     let mut edits = Edits::default();
     let Some(array) = root
         .get("result")
         .and_then(|r| r.get(kind.array_key()))
         .filter(|a| a.is_array())
     else {
-        return edits;
+        return (edits, Vec::new());
     };
-    let mut unsanitizable = vec![false; verdicts.len()];
+    let mut unsanitizable = Vec::new();
     for (i, (item, verdict)) in array.items().iter().zip(verdicts).enumerate() {
-        if let Verdict::Sanitize(findings) = verdict {
-            unsanitizable[i] = !sanitize(item, findings, &mut edits);
+        if let Verdict::Sanitize(findings) = verdict
+            && !sanitize(item, findings, &mut edits)
+        {
+            unsanitizable.push(i);
         }
     }
     edits.remove_items(array, |i| {
-        matches!(verdicts.get(i), Some(Verdict::Remove(_))) || unsanitizable[i]
+        matches!(verdicts.get(i), Some(Verdict::Remove(_))) || unsanitizable.contains(&i)
     });
-    edits
+    (edits, unsanitizable)
 }
 
 /// Rewrites each field with findings; false when a finding sits where text cannot be rewritten

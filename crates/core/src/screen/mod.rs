@@ -5,6 +5,7 @@
 //! - [`listing`]: `tools/list`, `prompts/list`, `resources/list` and `resources/templates/list`
 //!   filtered by policy, by the poisoning detector and by pins.
 //! - [`capabilities`]: client capabilities withheld from the server at `initialize`.
+//! - [`handshake`]: the server's `instructions` in its `initialize` answer, checked for poisoning.
 //!
 //! Every function here is pure: it reads a message's [tree](crate::json::tree) and returns
 //! [edits](crate::json::edit) to splice into the original bytes, plus what it found. The relay
@@ -12,6 +13,7 @@
 
 pub mod capabilities;
 pub mod content;
+pub mod handshake;
 pub mod listing;
 
 /// Why a whole message is withheld.

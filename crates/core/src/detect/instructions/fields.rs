@@ -21,6 +21,18 @@ pub(super) struct Field<'a> {
 const TOP_LEVEL: &[&str] = &["name", "title", "description", "uriTemplate"];
 
 /// Schema keywords whose strings (at any depth below them) the model reads.
+/// Schema keywords whose string values are identifiers and references, not text for the model.
+const STRUCTURAL_KEYS: &[&str] = &["type", "$ref", "$schema", "$id", "$anchor", "$dynamicRef"];
+
+/// Schema keywords that map names to subschemas: the names are read like property names.
+const NAMED_SCHEMAS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+];
+
 const SCHEMA_TEXT: &[&str] = &[
     "description",
     "title",
@@ -56,19 +68,21 @@ fn schema<'a>(node: &'a Value, pointer: String, found: &mut Vec<Field<'a>>) {
         Value::Object(object) => {
             for (key, value) in object {
                 let here = format!("{pointer}/{}", escape(key));
-                if SCHEMA_TEXT.contains(&key.as_str()) {
+                if STRUCTURAL_KEYS.contains(&key.as_str()) {
+                    // Keywords whose strings are machinery, not prose.
+                } else if SCHEMA_TEXT.contains(&key.as_str()) {
                     strings(value, here, found);
-                } else if key == "properties"
-                    && let Value::Object(properties) = value
+                } else if let (true, Value::Object(named)) =
+                    (NAMED_SCHEMAS.contains(&key.as_str()), value)
                 {
-                    for (name, property) in properties {
-                        let property_pointer = format!("{here}/{}", escape(name));
+                    for (name, sub) in named {
+                        let named_pointer = format!("{here}/{}", escape(name));
                         found.push(Field {
-                            pointer: property_pointer.clone(),
+                            pointer: named_pointer.clone(),
                             text: name,
                             is_name: true,
                         });
-                        schema(property, property_pointer, found);
+                        schema(sub, named_pointer, found);
                     }
                 } else {
                     schema(value, here, found);
@@ -80,11 +94,17 @@ fn schema<'a>(node: &'a Value, pointer: String, found: &mut Vec<Field<'a>>) {
                 schema(item, format!("{pointer}/{i}"), found);
             }
         }
+        // Any other string a schema carries (`x-instructions`, `pattern`, `format`, `required`
+        // entries, a property given as a bare string) reaches the model as well.
+        Value::String(text) => found.push(Field {
+            pointer,
+            text,
+            is_name: false,
+        }),
         _ => {}
     }
 }
 
-/// A prompt's arguments: the name, title and description of each.
 fn arguments<'a>(node: &'a Value, pointer: String, found: &mut Vec<Field<'a>>) {
     let Value::Array(items) = node else {
         return;

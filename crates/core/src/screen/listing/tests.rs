@@ -39,7 +39,7 @@ fn list(policy: &Policy, book: &mut MemoryPins, method: &str, result: Value) -> 
         verdicts.push(judgement.verdict);
     }
     let root = parse(&raw).unwrap();
-    let out = rewrite(&root, kind, &verdicts).apply(raw.as_bytes());
+    let out = rewrite(&root, kind, &verdicts).0.apply(raw.as_bytes());
     serde_json::from_slice::<Value>(&out).unwrap()["result"].clone()
 }
 
