@@ -311,3 +311,17 @@ fn reset_forgets_an_item_a_server_or_with_all_everything() {
     let (_, out, _) = pins(&home, &["list"]);
     assert!(out.starts_with("nothing is pinned yet"), "{out}");
 }
+
+#[test]
+fn reading_pins_where_none_exist_creates_nothing() {
+    let home = Home::new();
+    let state = home.path().join("state");
+    std::fs::remove_dir_all(&state).unwrap();
+    let (code, out, _) = pins(&home, &["list"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("nothing is pinned yet"), "{out}");
+    let (code, _, err) = pins(&home, &["accept", "fs"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("nothing is pinned yet"), "{err}");
+    assert!(!state.exists(), "reading pins created {}", state.display());
+}

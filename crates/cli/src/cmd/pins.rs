@@ -72,6 +72,26 @@ pub fn run(command: PinsCommand) -> anyhow::Result<u8> {
         return Ok(1);
     }
     let dir = state_dir()?;
+    if !dir.join(FILE_NAME).exists() {
+        // Nothing was ever pinned here; reading must not create the state directory.
+        return Ok(match command {
+            PinsCommand::List { json: true, .. } => {
+                println!("[]");
+                0
+            }
+            PinsCommand::List { .. } | PinsCommand::Diff { .. } => {
+                println!("nothing is pinned yet (no state in {})", dir.display());
+                0
+            }
+            PinsCommand::Accept { .. } | PinsCommand::Reset { .. } => {
+                eprintln!(
+                    "portcullis: error: nothing is pinned yet (no state in {})",
+                    dir.display()
+                );
+                1
+            }
+        });
+    }
     let mut store = PinStore::open(&dir)?;
     let outcome = match &command {
         PinsCommand::List { server, json } => list(&store, server.as_deref(), *json),

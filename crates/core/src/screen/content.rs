@@ -216,16 +216,25 @@ impl<'t> Walker<'_, 't, '_> {
         });
     }
 
-    /// An object key: secrets only (a key is no place for instructions or personal data).
+    /// An object key: hidden text stripped and secrets redacted, as in any string (a key is no
+    /// place for personal data or instructions, and a warning cannot go into one).
     fn key(&mut self, span: Range<usize>, key: &str) {
-        if !self.secrets {
-            return;
+        let mut text: Cow<'_, str> = Cow::Borrowed(key);
+        if self.cx.screening.strip_hidden && !hidden::find(key).is_empty() {
+            self.note("hidden-text-in-key", "strip");
+            text = Cow::Owned(hidden::strip(key).into_owned());
         }
-        let spans = secrets::scan(key)
-            .into_iter()
-            .map(|f| (f.start..f.end, DataKind::Secret(f.kind)));
-        if let Some(redacted) = self.redact(key, spans.collect()) {
-            self.out.edits.replace_string(span, &redacted);
+        if self.secrets {
+            let spans = secrets::scan(&text)
+                .into_iter()
+                .map(|f| (f.start..f.end, DataKind::Secret(f.kind)))
+                .collect();
+            if let Some(redacted) = self.redact(&text, spans) {
+                text = Cow::Owned(redacted);
+            }
+        }
+        if text != key {
+            self.out.edits.replace_string(span, &text);
         }
     }
 

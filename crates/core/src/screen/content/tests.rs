@@ -312,3 +312,10 @@ fn instructions_split_across_two_blocks_are_found() {
             .starts_with("[portcullis warning]")
     );
 }
+
+#[test]
+fn hidden_text_in_keys_is_stripped() {
+    let message = json!({"jsonrpc":"2.0","id":1,"result":{"content":[],"structuredContent":{"zw\u{200b}key\u{1b}[8m":1}}});
+    let (out, _) = screened("", "tools/call", &message);
+    assert_eq!(out["result"]["structuredContent"], json!({"zwkey": 1}));
+}
