@@ -140,6 +140,32 @@ fn rules_lists_every_layer_in_order_with_its_origin() {
 }
 
 #[test]
+fn rules_show_what_happens_to_what_servers_send_back() {
+    let home = Home::new();
+    home.user_config(
+        "redact: {email: redact, jwt: log}\ninjection: deny\ncapabilities: {strip: [sampling]}\n",
+    );
+    let (code, out, _) = run(&home, &["rules"]);
+    assert_eq!(code, 0);
+    let line = |action: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(action))
+            .unwrap_or_else(|| panic!("no {action} line: {out}"))
+            .to_owned()
+    };
+    assert!(
+        line("redact").contains("github-token") && line("redact").contains("email"),
+        "{out}"
+    );
+    assert!(line("log").contains("jwt"), "{out}");
+    assert!(line("off").contains("phone"), "{out}");
+    assert!(
+        out.contains("injection: deny") && out.contains("capabilities stripped: sampling"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_broken_config_refuses_to_start_the_server() {
     let home = Home::new();
     home.user_config("rules: [\n");

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use portcullis_core::policy::{RedactAction, Screening};
+
 use crate::config::load_policy;
 
 pub fn run(config: Option<PathBuf>) -> anyhow::Result<u8> {
@@ -44,5 +46,43 @@ pub fn run(config: Option<PathBuf>) -> anyhow::Result<u8> {
             r.name
         );
     }
+    print_screening(&policy.screening);
     Ok(0)
+}
+
+/// The settings for what servers send back, grouped by action.
+fn print_screening(screening: &Screening) {
+    println!("\nwhat servers send back:");
+    for action in [
+        RedactAction::Deny,
+        RedactAction::Redact,
+        RedactAction::Log,
+        RedactAction::Off,
+    ] {
+        let kinds: Vec<&str> = screening
+            .data_actions()
+            .filter(|(_, a)| *a == action)
+            .map(|(kind, _)| kind.name())
+            .collect();
+        if !kinds.is_empty() {
+            println!("  {:<8}{}", action.name(), kinds.join(", "));
+        }
+    }
+    let stripped: Vec<&str> = screening
+        .strip_capabilities
+        .iter()
+        .map(|c| c.name())
+        .collect();
+    println!(
+        "  injection: {}, strip_hidden: {}, poisoning: {}, pinning: {}, capabilities stripped: {}",
+        screening.injection.name(),
+        screening.strip_hidden,
+        screening.poisoning.name(),
+        screening.pinning,
+        if stripped.is_empty() {
+            "none".to_owned()
+        } else {
+            stripped.join(", ")
+        }
+    );
 }

@@ -28,6 +28,17 @@ pub enum RedactAction {
     Deny,
 }
 
+impl RedactAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            RedactAction::Off => "off",
+            RedactAction::Log => "log",
+            RedactAction::Redact => "redact",
+            RedactAction::Deny => "deny",
+        }
+    }
+}
+
 /// What to do with a result that carries instructions aimed at the model. Ordered by strictness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +48,17 @@ pub enum InjectionAction {
     /// Deliver the result after a warning that tells the model the content is untrusted data.
     Warn,
     Deny,
+}
+
+impl InjectionAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            InjectionAction::Off => "off",
+            InjectionAction::Log => "log",
+            InjectionAction::Warn => "warn",
+            InjectionAction::Deny => "deny",
+        }
+    }
 }
 
 /// What to do with a poisoned tool, prompt or resource template. Ordered by strictness.
@@ -49,6 +71,17 @@ pub enum PoisoningAction {
     Sanitize,
     /// Hide the item from the client and deny calls to it until the user accepts it.
     Quarantine,
+}
+
+impl PoisoningAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            PoisoningAction::Off => "off",
+            PoisoningAction::Log => "log",
+            PoisoningAction::Sanitize => "sanitize",
+            PoisoningAction::Quarantine => "quarantine",
+        }
+    }
 }
 
 /// A client capability a server can use against it, which configuration can withhold.
