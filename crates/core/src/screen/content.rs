@@ -91,6 +91,27 @@ pub fn screen(root: &Node<'_>, cx: &Context<'_>) -> Screened {
     walker.out
 }
 
+/// How far from the boundary between two text items a phrase crossing it can reach.
+const SEAM: usize = 512;
+
+/// The last `n` bytes of `text` or fewer, on a character boundary.
+fn tail(text: &str, n: usize) -> &str {
+    let mut start = text.len().saturating_sub(n);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// The first `n` bytes of `text` or fewer, on a character boundary.
+fn head(text: &str, n: usize) -> &str {
+    let mut end = n.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// From this many bytes on, a string's detectors run on two threads (see [`Walker::detect`]).
 const PARALLEL_FROM: usize = 1 << 20;
 
@@ -311,8 +332,10 @@ impl<'t> Walker<'_, 't, '_> {
         })
     }
 
-    /// Instructions split over several items (one sentence across two text blocks) are found in
-    /// the items' texts read together, as the model reads them.
+    /// Instructions split over several items (one sentence across two text blocks) are found
+    /// where the items meet, read together as the model reads them. Each item was searched whole
+    /// already, so only the seams are searched again: a phrase that crosses one lies within
+    /// [`SEAM`] bytes of it.
     fn instructions_across_items(&mut self) {
         let Placement::First(array, _) = self.placement else {
             return;
@@ -322,12 +345,12 @@ impl<'t> Walker<'_, 't, '_> {
             .iter()
             .filter_map(|item| item.get("text").and_then(Node::as_str))
             .collect();
-        if texts.len() < 2 {
-            return;
-        }
-        let joined = texts.join("\n");
-        if let Some(first) = injection::scan(&joined).into_iter().next() {
-            let _ = self.instructions(first);
+        for pair in texts.windows(2) {
+            let seam = format!("{}\n{}", tail(pair[0], SEAM), head(pair[1], SEAM));
+            if let Some(first) = injection::scan(&seam).into_iter().next() {
+                let _ = self.instructions(first);
+                return;
+            }
         }
     }
 
