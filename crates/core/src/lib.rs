@@ -4,6 +4,7 @@
 //! [`detect::paths`]) or depends on an async runtime: transports parse bytes into views, ask the
 //! core for a verdict and act on it. That keeps every decision testable, fuzzable and benchmarkable.
 
+pub mod audit;
 pub mod detect;
 pub mod framing;
 pub mod json;

@@ -1,12 +1,14 @@
-//! The per-user state of Portcullis: one SQLite file, [`FILE_NAME`], in the state directory.
+//! The per-user state of Portcullis, in the state directory: pins and held definitions in
+//! [`FILE_NAME`], the audit trail in [`audit::FILE_NAME`]. Two files, because the trail is large,
+//! written all the time and pruned, and none of that should slow down or endanger the pins.
 //!
-//! Several processes use the file at once: one `portcullis run` per wrapped MCP server, and
+//! Several processes use each file at once: one `portcullis run` per wrapped MCP server, and
 //! `portcullis pins` at the user's hand. So the database runs in WAL mode (readers never wait for
 //! the writer), a process waits up to `BUSY_TIMEOUT` for a lock instead of failing, and every
 //! transaction starts `IMMEDIATE` (one that reads and then writes takes the write lock first, so
 //! two of them queue instead of failing on each other's snapshot).
 //!
-//! The schema lives in `migrations()` and nowhere else: a change is a new migration appended to
+//! Each file's schema lives in its list of migrations and nowhere else: a change is a new migration appended to
 //! the list, never an edit of one that has shipped. Timestamps are RFC 3339 UTC text to the second
 //! (`2026-11-22T01:02:03Z`) from SQLite's clock: readable in the `sqlite3` shell, and they sort
 //! as they compare.
@@ -24,6 +26,7 @@ macro_rules! now {
     };
 }
 
+pub mod audit;
 mod pins;
 
 pub use pins::{
@@ -37,9 +40,9 @@ pub const FILE_NAME: &str = "state.sqlite";
 /// How long a process waits for another to release the database before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Every schema version, oldest first; the database records how many it has applied.
+/// Every schema version of [`FILE_NAME`], oldest first; the file records how many it has applied.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/001-pins.sql"))])
+    Migrations::new(vec![M::up(include_str!("migrations/state/001-pins.sql"))])
 }
 
 /// A failure of the state store.
@@ -56,8 +59,8 @@ pub enum StoreError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error(
-        "the state database {} was written by a newer portcullis: upgrade portcullis, or move the \
-         file away to start afresh (every server's items are then pinned anew)",
+        "the database {} was written by a newer portcullis: upgrade portcullis, or move the file \
+         away to start afresh (for state.sqlite: every server's items are then pinned anew)",
         path.display()
     )]
     TooNew { path: PathBuf },
@@ -75,13 +78,22 @@ pub enum StoreError {
 
 /// Opens the state database in `dir`, creating both when needed, with the schema up to date.
 fn connect(dir: &Path) -> Result<Connection, StoreError> {
+    connect_file(dir, FILE_NAME, &migrations())
+}
+
+/// Opens the database `file` in `dir`, creating both when needed, brought up to `migrations`.
+fn connect_file(
+    dir: &Path,
+    file: &str,
+    migrations: &Migrations<'static>,
+) -> Result<Connection, StoreError> {
     create_private_dir(dir)?;
-    let path = dir.join(FILE_NAME);
+    let path = dir.join(file);
     let mut conn = open_private(&path).map_err(|source| StoreError::Open {
         path: path.clone(),
         source,
     })?;
-    migrate(&mut conn).map_err(|source| match source {
+    migrate(&mut conn, migrations).map_err(|source| match source {
         rusqlite_migration::Error::MigrationDefinition(
             MigrationDefinitionError::DatabaseTooFarAhead,
         ) => StoreError::TooNew { path },
@@ -114,6 +126,8 @@ fn open_private(path: &Path) -> Result<Connection, Box<dyn std::error::Error + S
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_transaction_behavior(TransactionBehavior::Immediate);
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Only takes effect on a new file: pruning then gives space back to the filesystem.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
     use_wal(&conn)?;
     Ok(conn)
 }
@@ -140,8 +154,10 @@ fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
 /// Brings the schema up to date. Two processes opening a fresh file at once both find it behind;
 /// the second to get the write lock then fails on the tables the first created, and finds the
 /// schema current when it looks again.
-fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
-    let migrations = migrations();
+fn migrate(
+    conn: &mut Connection,
+    migrations: &Migrations<'static>,
+) -> Result<(), rusqlite_migration::Error> {
     match migrations.to_latest(conn) {
         Err(err) if migrations.pending_migrations(conn)? != 0 => Err(err),
         _ => Ok(()),

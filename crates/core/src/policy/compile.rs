@@ -159,6 +159,11 @@ impl Policy {
                 config: c,
             }),
         )?;
+        let audit = super::audit::compile(
+            user.as_ref().map(|(s, c)| (s.path.as_path(), c)),
+            project.as_ref().map(|(s, c)| (s.path.as_path(), c)),
+            paths.home.as_deref(),
+        )?;
         let path_index = compiler
             .path_index
             .build()
@@ -169,6 +174,7 @@ impl Policy {
             mode,
             max_message_bytes,
             screening,
+            audit,
             main: Chain { rules, default },
             project: project_chain,
             disabled: off,

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::audit::Detail;
+
 use super::screening::{CapabilitiesConfig, InjectionAction, PoisoningAction, RedactAction};
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +42,42 @@ pub struct ConfigFile {
     pub pinning: Option<Spanned<bool>>,
     /// Client capabilities withheld from servers.
     pub capabilities: Option<CapabilitiesConfig>,
+    /// The audit trail (user configuration only).
+    pub audit: Option<Spanned<AuditConfig>>,
+}
+
+/// `audit:`: what the audit trail keeps, for how long, and where else it goes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    pub enabled: Option<bool>,
+    /// Record messages allowed untouched too.
+    pub allowed: Option<bool>,
+    pub detail: Option<Detail>,
+    pub retention: Option<RetentionConfig>,
+    pub jsonl: Option<Spanned<JsonlConfig>>,
+    /// Keep the servers' stderr, redacted.
+    pub stderr: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Keep records this many days; 0 keeps them forever.
+    pub days: Option<u32>,
+    /// Keep the database under this many megabytes; 0 for no limit.
+    pub max_mb: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlConfig {
+    /// An absolute path, or one under `~`.
+    pub path: String,
+    /// Rotate when the file grows past this many megabytes.
+    pub max_mb: Option<u64>,
+    /// Rotated files to keep.
+    pub keep: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -8,6 +8,7 @@
 //! name), then the user's default. A project file forms a second chain that is evaluated as well;
 //! the stricter of the two verdicts wins, so a project can only ever tighten.
 
+mod audit;
 mod compile;
 mod config;
 mod error;
@@ -20,6 +21,8 @@ use std::path::PathBuf;
 
 use globset::{GlobMatcher, GlobSet};
 use regex::Regex;
+
+use crate::audit::AuditSettings;
 
 pub use compile::{BUILTIN_POLICY, Source, Sources};
 pub use config::Mode;
@@ -69,6 +72,8 @@ pub struct Policy {
     pub max_message_bytes: usize,
     /// What happens to what servers send back.
     pub screening: Screening,
+    /// What the audit trail keeps.
+    pub audit: AuditSettings,
     main: Chain,
     project: Option<Chain>,
     /// Built-in rules the user switched off, kept for `portcullis rules`.

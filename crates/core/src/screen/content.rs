@@ -394,7 +394,9 @@ impl<'t> Walker<'_, 't, '_> {
         if redactions.is_empty() {
             return None;
         }
-        Some(replace_spans(text, redactions))
+        Some(replace_spans(text, redactions, |kind, _| {
+            format!("[REDACTED:{}]", kind.name())
+        }))
     }
 
     fn deny_data(&mut self, kind: DataKind) {
@@ -418,7 +420,9 @@ impl<'t> Walker<'_, 't, '_> {
         // The excerpt is quoted in the warning: it must not carry a secret the text held.
         let spans = self.data_spans(&first.evidence);
         if !spans.is_empty() {
-            first.evidence = replace_spans(&first.evidence, spans);
+            first.evidence = replace_spans(&first.evidence, spans, |kind, _| {
+                format!("[REDACTED:{}]", kind.name())
+            });
         }
         let action = self.cx.screening.injection;
         let name = first.category.name();
@@ -496,20 +500,26 @@ fn decode_text(encoded: &str) -> Option<(String, &'static GeneralPurpose)> {
 }
 
 /// `text` with each span replaced by `[REDACTED:<type>]`; overlapping spans merge.
-fn replace_spans(text: &str, mut spans: Vec<(Range<usize>, DataKind)>) -> String {
+/// `text` with each span replaced by `mark(kind, value)`; overlapping spans merge into the first.
+pub(crate) fn replace_spans(
+    text: &str,
+    mut spans: Vec<(Range<usize>, DataKind)>,
+    mark: impl Fn(DataKind, &str) -> String,
+) -> String {
     spans.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+    let mut merged: Vec<(Range<usize>, DataKind)> = Vec::with_capacity(spans.len());
+    for (range, kind) in spans {
+        match merged.last_mut() {
+            // Overlaps the previous span: extend it (its label stays).
+            Some((last, _)) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => merged.push((range, kind)),
+        }
+    }
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
-    for (range, kind) in spans {
-        if range.start < copied {
-            // Overlaps the previous span: extend it (its label stays).
-            copied = copied.max(range.end);
-            continue;
-        }
+    for (range, kind) in merged {
         out.push_str(&text[copied..range.start]);
-        out.push_str("[REDACTED:");
-        out.push_str(kind.name());
-        out.push(']');
+        out.push_str(&mark(kind, &text[range.clone()]));
         copied = range.end;
     }
     out.push_str(&text[copied..]);

@@ -1,0 +1,193 @@
+//! Making text safe to keep: invisible characters and terminal escapes removed, every secret and
+//! every kind of personal data replaced by its type and a keyed tag.
+
+use std::borrow::Cow;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::detect::pii::{PiiKind, PiiKinds};
+use crate::detect::{hidden, pii, secrets};
+use crate::policy::DataKind;
+use crate::screen::content::replace_spans;
+
+/// The length of an installation's key, in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// Hex digits of a tag: enough that two different secrets practically never share one, too few
+/// to be worth attacking.
+const TAG_HEX: usize = 12;
+
+/// A value found and replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Leak {
+    /// Its type (`github-token`, `payment-card`).
+    pub kind: &'static str,
+    /// [`Redactor::tag`] of the value.
+    pub tag: String,
+}
+
+/// Text made safe, and what was taken out of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redacted<'a> {
+    pub text: Cow<'a, str>,
+    pub leaks: Vec<Leak>,
+}
+
+/// Redacts with an installation's key, so tags correlate within one installation and reveal
+/// nothing elsewhere (an unkeyed hash of a short password could be brute-forced).
+#[derive(Clone)]
+pub struct Redactor {
+    key: [u8; KEY_LEN],
+    /// Everything: the log is no place for an e-mail address even where results may carry one.
+    pii: PiiKinds,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redactor { key: <hidden> }")
+    }
+}
+
+impl Redactor {
+    pub fn new(key: [u8; KEY_LEN]) -> Self {
+        let pii = PiiKind::ALL
+            .into_iter()
+            .fold(PiiKinds::none(), PiiKinds::with);
+        Self { key, pii }
+    }
+
+    /// A short keyed digest of `value`: the same value always gets the same tag.
+    pub fn tag(&self, value: &str) -> String {
+        let mut mac = self.mac(b"portcullis audit secret tag\0");
+        mac.update(value.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        hex(&digest)[..TAG_HEX].to_owned()
+    }
+
+    /// A keyed digest over `parts`, for the store's hash chain (domain-separated from tags).
+    pub fn chain_hash(&self, parts: &[&[u8]]) -> String {
+        let mut mac = self.mac(b"portcullis audit chain\0");
+        for part in parts {
+            mac.update(&(part.len() as u64).to_le_bytes());
+            mac.update(part);
+        }
+        hex(&mac.finalize().into_bytes())
+    }
+
+    fn mac(&self, domain: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(domain);
+        mac
+    }
+
+    /// `text` without hidden characters, each secret or personal datum replaced by
+    /// `[REDACTED:<type>#<tag>]`.
+    pub fn text<'a>(&self, text: &'a str) -> Redacted<'a> {
+        self.text_under(None, text)
+    }
+
+    /// Like [`Redactor::text`], for a value stored under an object key: `password: hunter2` is
+    /// a secret by its key even when the value looks like nothing.
+    pub fn text_under<'a>(&self, key: Option<&str>, text: &'a str) -> Redacted<'a> {
+        let visible = hidden::strip(text);
+        let mut spans: Vec<_> = secrets::scan(&visible)
+            .into_iter()
+            .map(|f| (f.start..f.end, DataKind::Secret(f.kind)))
+            .collect();
+        if let Some(f) = key.and_then(|key| secrets::scan_assignment(key, &visible)) {
+            spans.push((f.start..f.end, DataKind::Secret(f.kind)));
+        }
+        spans.extend(
+            pii::scan(&visible, self.pii)
+                .into_iter()
+                .map(|f| (f.start..f.end, DataKind::Pii(f.kind))),
+        );
+        if spans.is_empty() {
+            return Redacted {
+                text: visible,
+                leaks: Vec::new(),
+            };
+        }
+        let leaks = std::cell::RefCell::new(Vec::new());
+        let text = replace_spans(&visible, spans, |kind, value| {
+            let tag = self.tag(value);
+            let mark = format!("[REDACTED:{}#{tag}]", kind.name());
+            leaks.borrow_mut().push(Leak {
+                kind: kind.name(),
+                tag,
+            });
+            mark
+        });
+        Redacted {
+            text: Cow::Owned(text),
+            leaks: leaks.into_inner(),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redactor() -> Redactor {
+        Redactor::new([7; KEY_LEN])
+    }
+
+    const TOKEN: &str = "ghp_R8x2Lq9ZtV4mN7bK1cW5yH3jF6dS0aP2eG8u";
+
+    #[test]
+    fn a_secret_leaves_only_its_type_and_tag() {
+        let r = redactor();
+        let input = format!("use {TOKEN} now");
+        let out = r.text(&input);
+        assert!(!out.text.contains(TOKEN), "{}", out.text);
+        let tag = r.tag(TOKEN);
+        assert_eq!(out.text, format!("use [REDACTED:github-token#{tag}] now"));
+        assert_eq!(
+            out.leaks,
+            vec![Leak {
+                kind: "github-token",
+                tag
+            }]
+        );
+    }
+
+    #[test]
+    fn tags_correlate_within_a_key_and_differ_across_keys() {
+        let (a, b) = (redactor(), Redactor::new([8; KEY_LEN]));
+        assert_eq!(a.tag(TOKEN), a.tag(TOKEN));
+        assert_ne!(a.tag(TOKEN), a.tag("ghp_other"));
+        assert_ne!(a.tag(TOKEN), b.tag(TOKEN));
+    }
+
+    #[test]
+    fn split_secrets_personal_data_and_keyed_values_are_found() {
+        let r = redactor();
+        let split = TOKEN.replacen("ghp_", "ghp_\u{200b}", 1);
+        assert!(r.text(&split).text.contains("[REDACTED:github-token#"));
+        let card = r.text("card 4111 1111 1111 1111 on file, mail ann@example.org");
+        assert!(!card.text.contains("4111"), "{}", card.text);
+        assert!(!card.text.contains("ann@example.org"), "{}", card.text);
+        let keyed = r.text_under(Some("password"), "hunter2-but-longer");
+        assert!(!keyed.text.contains("hunter2"), "{}", keyed.text);
+    }
+
+    #[test]
+    fn clean_text_passes_without_terminal_escapes() {
+        let r = redactor();
+        assert_eq!(r.text("plain words").text, "plain words");
+        assert_eq!(r.text("red \u{1b}[31mtext\u{1b}[0m").text, "red text");
+    }
+
+    #[test]
+    fn chain_hashes_separate_their_parts() {
+        let r = redactor();
+        assert_ne!(r.chain_hash(&[b"ab", b"c"]), r.chain_hash(&[b"a", b"bc"]));
+        assert_eq!(r.chain_hash(&[b"x"]).len(), 64);
+    }
+}

@@ -1,0 +1,192 @@
+//! A short, redacted rendering of a message's arguments or result, for the log.
+//!
+//! Every string is redacted whole before it is shortened, so a secret cut at the edge of the
+//! summary cannot survive as a fragment. Base64 payloads are never decoded into the log.
+
+use serde_json::Value;
+
+use super::redact::{Leak, Redactor};
+
+/// The longest summary, in characters.
+pub const SUMMARY_MAX: usize = 1024;
+/// The longest string kept in a summary, in characters.
+const STRING_MAX: usize = 160;
+/// Array items and object members shown; the rest are counted.
+const ITEMS_MAX: usize = 16;
+
+/// `value` as compact JSON-like text, at most [`SUMMARY_MAX`] characters, each string redacted
+/// by `redactor`; also returns the values it replaced. Every string of `value` is redacted,
+/// including those cut from the summary, so the leaks list is complete.
+pub fn summarize(value: &Value, redactor: &Redactor) -> (String, Vec<Leak>) {
+    let mut s = Summarizer {
+        redactor,
+        out: String::new(),
+        leaks: Vec::new(),
+    };
+    s.value(value, None);
+    let mut summary = s.out;
+    if let Some((cut, _)) = summary.char_indices().nth(SUMMARY_MAX) {
+        summary.truncate(cut);
+        summary.push('…');
+    }
+    let mut leaks = s.leaks;
+    leaks.sort();
+    leaks.dedup();
+    (summary, leaks)
+}
+
+struct Summarizer<'r> {
+    redactor: &'r Redactor,
+    out: String,
+    leaks: Vec<Leak>,
+}
+
+impl Summarizer<'_> {
+    fn full(&self) -> bool {
+        self.out.len() > SUMMARY_MAX * 4
+    }
+
+    fn value(&mut self, value: &Value, key: Option<&str>) {
+        match value {
+            Value::String(text) => self.string(text, key),
+            Value::Array(items) => {
+                self.out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i == ITEMS_MAX || self.full() {
+                        self.out.push_str(&format!("…{} more", items.len() - i));
+                        // The rest is not shown, but what it leaked is still listed.
+                        items[i..]
+                            .iter()
+                            .for_each(|rest| self.leaks_only(rest, None));
+                        break;
+                    }
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.value(item, None);
+                }
+                self.out.push(']');
+            }
+            Value::Object(members) => {
+                self.out.push('{');
+                let binary = base64_member(value);
+                for (i, (name, member)) in members.iter().enumerate() {
+                    if i == ITEMS_MAX || self.full() {
+                        self.out.push_str(&format!("…{} more", members.len() - i));
+                        for (name, rest) in members.iter().skip(i) {
+                            self.leaks_only(rest, Some(name));
+                        }
+                        break;
+                    }
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.string(name, None);
+                    self.out.push(':');
+                    match member {
+                        Value::String(data) if binary == Some(name.as_str()) => {
+                            self.out
+                                .push_str(&format!("<{} base64 characters>", data.len()));
+                        }
+                        member => self.value(member, Some(name)),
+                    }
+                }
+                self.out.push('}');
+            }
+            scalar => self.out.push_str(&scalar.to_string()),
+        }
+    }
+
+    fn string(&mut self, text: &str, key: Option<&str>) {
+        let redacted = self.redactor.text_under(key, text);
+        self.leaks.extend(redacted.leaks);
+        let text = &redacted.text;
+        let shown = match text.char_indices().nth(STRING_MAX) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text.to_string(),
+        };
+        self.out
+            .push_str(&serde_json::Value::String(shown).to_string());
+    }
+
+    /// Records the leaks of a value the summary does not show.
+    fn leaks_only(&mut self, value: &Value, key: Option<&str>) {
+        match value {
+            Value::String(text) => {
+                let leaks = self.redactor.text_under(key, text).leaks;
+                self.leaks.extend(leaks);
+            }
+            Value::Array(items) => items.iter().for_each(|v| self.leaks_only(v, None)),
+            Value::Object(members) => {
+                for (name, member) in members {
+                    self.leaks_only(&Value::String(name.clone()), None);
+                    self.leaks_only(member, Some(name));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The member of a content block that holds base64 bytes (`data` of an image or audio block,
+/// `blob` of a resource).
+fn base64_member(object: &Value) -> Option<&'static str> {
+    match object.get("type").and_then(Value::as_str) {
+        Some("image" | "audio") if object.get("data").is_some() => Some("data"),
+        _ if object.get("blob").is_some() => Some("blob"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::audit::KEY_LEN;
+
+    const TOKEN: &str = "ghp_R8x2Lq9ZtV4mN7bK1cW5yH3jF6dS0aP2eG8u";
+
+    fn summary(value: Value) -> (String, Vec<Leak>) {
+        summarize(&value, &Redactor::new([1; KEY_LEN]))
+    }
+
+    #[test]
+    fn strings_are_redacted_and_structure_kept() {
+        let (text, leaks) = summary(json!({"path": "/tmp/a", "token": TOKEN, "n": 3}));
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(
+            text.starts_with(r#"{"path":"/tmp/a","token":"[REDACTED:github-token#"#),
+            "{text}"
+        );
+        assert!(text.ends_with(r#","n":3}"#), "{text}");
+        assert_eq!(leaks.len(), 1);
+    }
+
+    #[test]
+    fn long_values_are_cut_after_redaction() {
+        let long = format!("{}{TOKEN}", "x ".repeat(100));
+        let (text, leaks) = summary(json!([long]));
+        assert!(!text.contains("ghp_"), "{text}");
+        assert!(text.contains('…'));
+        assert_eq!(leaks.len(), 1, "the cut-off secret is still listed");
+        let (text, _) = summary(json!("y ".repeat(5000)));
+        assert!(text.chars().count() <= SUMMARY_MAX + 1);
+    }
+
+    #[test]
+    fn items_beyond_the_limit_still_report_their_leaks() {
+        let mut items: Vec<Value> = (0..40).map(|i| json!(i)).collect();
+        items.push(json!({ "key": TOKEN }));
+        let (text, leaks) = summary(Value::Array(items));
+        assert!(text.contains("…25 more"), "{text}");
+        assert_eq!(leaks.len(), 1);
+    }
+
+    #[test]
+    fn base64_payloads_are_not_decoded() {
+        let (text, _) =
+            summary(json!({"type": "image", "data": "aGVsbG8=", "mimeType": "image/png"}));
+        assert!(text.contains("<8 base64 characters>"), "{text}");
+    }
+}
