@@ -1,6 +1,6 @@
 //! What `portcullis run` adds to a round trip: one `tools/call` answered by `mischief-server`,
 //! reached directly and through the wrapper (whose screening parses, scans and, where needed,
-//! rewrites every answer).
+//! rewrites every answer), with the audit trail on (the default) and off.
 //!
 //! Build the binaries first, then run:
 //! `cargo build --release --workspace --bins && cargo bench -p portcullis-cli --bench roundtrip`.
@@ -17,10 +17,16 @@ fn main() {
     divan::main();
 }
 
+/// How the server is reached.
+const MODES: [&str; 3] = ["direct", "portcullis", "portcullis-no-audit"];
+
 /// The server, started directly or behind `portcullis run`, initialized.
-fn server(wrapped: bool, home: &std::path::Path) -> Wrapped {
+fn server(mode: &str, home: &std::path::Path) -> Wrapped {
     let mischief = binary("mischief-server");
-    let mut command = if wrapped {
+    if mode == "portcullis-no-audit" {
+        std::fs::write(home.join("config.yaml"), "audit: {enabled: false}\n").expect("config");
+    }
+    let mut command = if mode != "direct" {
         let mut c = Command::new(binary("portcullis"));
         c.args(["run", "--name", "bench", "--"]).arg(mischief);
         c
@@ -42,19 +48,19 @@ fn call(tool: &str, arguments: serde_json::Value) -> serde_json::Value {
 }
 
 /// A typical result: 2 KB of text.
-#[divan::bench(args = ["direct", "portcullis"])]
+#[divan::bench(args = MODES)]
 fn echo_2kb(bencher: Bencher, mode: &str) {
     let home = tempfile::tempdir().expect("temp dir");
-    let mut w = server(mode == "portcullis", home.path());
+    let mut w = server(mode, home.path());
     let request = call("echo", json!({"text": "All 418 tests passed. ".repeat(93)}));
     bencher.bench_local(|| w.call(&request));
 }
 
 /// A large result: 10 MB of log lines, screened to the end.
-#[divan::bench(args = ["direct", "portcullis"], sample_count = 10, sample_size = 1)]
+#[divan::bench(args = MODES, sample_count = 10, sample_size = 1)]
 fn big_10mb(bencher: Bencher, mode: &str) {
     let home = tempfile::tempdir().expect("temp dir");
-    let mut w = server(mode == "portcullis", home.path());
+    let mut w = server(mode, home.path());
     let request = call("big", json!({"mb": 10}));
     bencher.bench_local(|| w.call(&request));
 }

@@ -6,6 +6,7 @@
 mod cmd;
 mod config;
 mod demo;
+mod escape;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ enum Command {
     /// held back since: list, diff, accept, reset.
     #[command(subcommand)]
     Pins(cmd::pins::PinsCommand),
+    /// Show what Portcullis decided: recent decisions, one record, statistics, exports, and a
+    /// check that nothing was altered.
+    Logs(cmd::logs::LogsArgs),
     /// Replay a short attack story against a built-in demo server, through the real wrapper.
     Demo,
     /// The demo's MCP server (used by `portcullis demo`).
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Command::Validate { file, project } => cmd::validate::run(file, project),
         Command::Rules { config } => cmd::rules::run(config),
         Command::Pins(command) => cmd::pins::run(command),
+        Command::Logs(args) => cmd::logs::run(args),
         Command::Demo => demo::run(),
         Command::DemoServer => demo::server(),
     };

@@ -13,14 +13,20 @@ use tokio::process::{Child, Command};
 /// How long the server gets to exit on its own after its stdin closes, and again after SIGTERM.
 pub const GRACE: Duration = Duration::from_secs(3);
 
-pub fn spawn(argv: &[OsString]) -> anyhow::Result<Child> {
+/// Starts the server; its stderr is ours unless `capture_stderr`, when it is piped for
+/// [`crate::stderr::tee`].
+pub fn spawn(argv: &[OsString], capture_stderr: bool) -> anyhow::Result<Child> {
     let (program, args) = argv.split_first().context("no server command given")?;
     let mut command = Command::new(program);
     command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(if capture_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
         .kill_on_drop(true);
     configure_platform(&mut command);
     command.spawn().with_context(|| {

@@ -15,6 +15,7 @@ use portcullis_core::pins::{Hold, ItemKind, Pin, PinBook, ServerIdentity};
 use portcullis_core::policy::{
     Action, Capability, Decision, InjectionAction, PoisoningAction, Policy, Screening,
 };
+use portcullis_core::screen::content::Finding;
 use portcullis_core::screen::listing::{self, Judge, ListKind, Removal, Verdict};
 use portcullis_core::screen::{Denial, capabilities, content, handshake};
 
@@ -26,6 +27,14 @@ pub enum Change {
     Rewrite(Vec<u8>),
     /// Do not forward; answer (or drop) as for a denied message.
     Withhold(Decision),
+}
+
+/// What the guard did to the last message it screened, for the audit trail.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// Items removed from a list: what kind, which, and why.
+    pub removed: Vec<(&'static str, String, Removal)>,
 }
 
 /// An item removed from a list, remembered so that calls to it are denied.
@@ -43,6 +52,7 @@ pub struct Guard {
     removed: HashMap<(ItemKind, String), Removed>,
     /// Items a listing in this session let through: their pins were checked then.
     listed: HashSet<(ItemKind, String)>,
+    report: Report,
 }
 
 impl Guard {
@@ -58,7 +68,13 @@ impl Guard {
             pins,
             removed: HashMap::new(),
             listed: HashSet::new(),
+            report: Report::default(),
         }
+    }
+
+    /// What the last [`Guard::screen`] did beyond its [`Change`].
+    pub fn take_report(&mut self) -> Report {
+        std::mem::take(&mut self.report)
     }
 
     /// Screens a message the rules let through. `target` is what a response answers.
@@ -69,6 +85,7 @@ impl Guard {
         target: &Target,
         raw: &[u8],
     ) -> Change {
+        self.report = Report::default();
         match direction {
             Direction::ToServer => self.client_message(message, target, raw),
             Direction::ToClient => self.server_message(message, target, raw),
@@ -140,12 +157,24 @@ impl Guard {
         ))
     }
 
-    fn strip_capabilities(&self, raw: &[u8]) -> Change {
+    fn strip_capabilities(&mut self, raw: &[u8]) -> Change {
         let strip = &self.policy.screening.strip_capabilities;
         if strip.is_empty() {
             return Change::Keep;
         }
-        with_tree(raw, |root| rewritten(capabilities::strip(root, strip), raw))
+        let edits = match with_tree(raw, |root| Ok(capabilities::strip(root, strip))) {
+            Ok(edits) => edits,
+            Err(change) => return change,
+        };
+        if !edits.is_empty() {
+            self.report.findings.push(Finding {
+                rule: "capabilities",
+                what: "client-capabilities",
+                action: "strip",
+                pointer: "/params/capabilities".to_owned(),
+            });
+        }
+        rewritten(edits, raw)
     }
 
     fn server_message(&mut self, message: &Message, target: &Target, raw: &[u8]) -> Change {
@@ -164,14 +193,13 @@ impl Guard {
         {
             return self.screen_list(kind, message, target, raw);
         }
-        with_tree(raw, |root| {
-            let mut edits =
-                match self.content_edits(root, message.kind, target, &self.policy.screening) {
-                    Ok(edits) => edits,
-                    Err(denial) => return Change::Withhold(denied(denial)),
-                };
+        let screening = self.policy.screening.clone();
+        let edits = with_tree(raw, |root| {
+            let mut edits = self
+                .content_edits(root, message.kind, target, &screening)
+                .map_err(|denial| Change::Withhold(denied(denial)))?;
             if message.kind == Kind::Response && target.method == "initialize" {
-                let poisoning = self.policy.screening.poisoning;
+                let poisoning = screening.poisoning;
                 let (instructions, report) = handshake::screen_instructions(root, poisoning);
                 if let Some(report) = report {
                     tracing::warn!(
@@ -179,17 +207,27 @@ impl Guard {
                         "poisoning in the server's instructions ({}): {}",
                         poisoning_name(poisoning), report.summary()
                     );
+                    self.report.findings.push(Finding {
+                        rule: "tool-poisoning",
+                        what: "server-instructions",
+                        action: poisoning_name(poisoning),
+                        pointer: "/result/instructions".to_owned(),
+                    });
                 }
                 edits.extend(instructions);
             }
-            rewritten(edits, raw)
-        })
+            Ok(edits)
+        });
+        match edits {
+            Ok(edits) => rewritten(edits, raw),
+            Err(change) => change,
+        }
     }
 
     /// The content screening's edits for a message, its findings logged; `Err` when the message
     /// must be withheld.
     fn content_edits(
-        &self,
+        &mut self,
         root: &Node<'_>,
         kind: Kind,
         target: &Target,
@@ -201,13 +239,14 @@ impl Guard {
             target,
             screening,
         };
-        let screened = content::screen(root, &cx);
+        let mut screened = content::screen(root, &cx);
         for finding in &screened.findings {
             tracing::warn!(
                 server = %self.server, direction = "to_client",
                 "{} {} in {target} at {}", finding.action, finding.what, finding.pointer
             );
         }
+        self.report.findings.append(&mut screened.findings);
         match screened.denial {
             Some(denial) => Err(denial),
             None => Ok(screened.edits),
@@ -255,6 +294,19 @@ impl Guard {
                 );
             }
             summaries.push(summary);
+            match &judgement.verdict {
+                Verdict::Remove(removal) => {
+                    let removed = (kind_name(kind), item.name.clone(), removal.clone());
+                    self.report.removed.push(removed);
+                }
+                Verdict::Sanitize(_) => self.report.findings.push(Finding {
+                    rule: "tool-poisoning",
+                    what: "poisoned-text",
+                    action: "sanitize",
+                    pointer: format!("{} {}", kind_name(kind), item.name),
+                }),
+                Verdict::Keep => {}
+            }
             let held_hash = match judgement.remember {
                 Some((definition, hold)) => {
                     let hash = definition.hash.clone();
@@ -293,25 +345,32 @@ impl Guard {
         let mut screening = self.policy.screening.clone();
         screening.injection = InjectionAction::Off;
         let mut unsanitizable = Vec::new();
-        let change = with_tree(raw, |root| {
+        let edits = with_tree(raw, |root| {
             let (mut edits, dropped) = listing::rewrite(root, kind, &verdicts);
             unsanitizable = dropped;
-            match self.content_edits(root, Kind::Response, target, &screening) {
-                Ok(content) => edits.extend(content),
-                Err(denial) => return Change::Withhold(denied(denial)),
-            }
-            rewritten(edits, raw)
+            let content = self
+                .content_edits(root, Kind::Response, target, &screening)
+                .map_err(|denial| Change::Withhold(denied(denial)))?;
+            edits.extend(content);
+            Ok(edits)
         });
+        let change = match edits {
+            Ok(edits) => rewritten(edits, raw),
+            Err(change) => change,
+        };
         // Poisoned text that could not be cut out (a property name): the item went instead.
         for i in unsanitizable {
             if let (Some(item_kind), Some(item)) = (kind.item_kind(), items.get(i)) {
                 let why = summaries[i].clone().unwrap_or_default();
                 let key = (item_kind, item.name.clone());
+                let removal = Removal::Held(Hold::Poisoned(why));
                 self.listed.remove(&key);
+                let removed = (item_kind.name(), item.name.clone(), removal.clone());
+                self.report.removed.push(removed);
                 self.removed.insert(
                     key,
                     Removed {
-                        removal: Removal::Held(Hold::Poisoned(why)),
+                        removal,
                         held_hash: None,
                     },
                 );
@@ -369,17 +428,17 @@ fn rewritten(edits: Edits, raw: &[u8]) -> Change {
 }
 
 /// Builds the message's tree and hands it to `f`; a message that cannot be read is withheld.
-fn with_tree(raw: &[u8], f: impl FnOnce(&Node<'_>) -> Change) -> Change {
+fn with_tree<T>(raw: &[u8], f: impl FnOnce(&Node<'_>) -> Result<T, Change>) -> Result<T, Change> {
     let parsed = std::str::from_utf8(raw)
         .map_err(|e| e.to_string())
         .and_then(|text| tree::parse(text).map_err(|e| e.to_string()));
     match parsed {
         Ok(root) => f(&root),
-        Err(why) => Change::Withhold(denied(Denial {
+        Err(why) => Err(Change::Withhold(denied(Denial {
             rule: "internal-error",
             reason: format!("portcullis could not read the message to screen it: {why}"),
             evidence: Vec::new(),
-        })),
+        }))),
     }
 }
 
@@ -412,35 +471,15 @@ fn capability_denied(capability: Capability) -> Decision {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
-
-    use portcullis_core::detect::paths::PathContext;
     use portcullis_core::json::{DEFAULT_MAX_DEPTH, parse_strict};
     use portcullis_core::pins::{Definition, MemoryPins, PinError};
-    use portcullis_core::policy::{Source, Sources};
     use serde_json::json;
 
     use super::*;
+    use crate::testing::{identity, policy};
 
     fn guard(yaml: &str, pins: impl PinBook + Send + 'static) -> Guard {
-        let sources = Sources {
-            user: Some(Source {
-                path: Path::new("user.yaml").to_path_buf(),
-                text: yaml.to_owned(),
-            }),
-            project: None,
-        };
-        let paths =
-            PathContext::for_host(Some(PathBuf::from("/home/u")), PathBuf::from("/home/u/p"));
-        let policy = Policy::compile(&sources, paths).unwrap_or_else(|e| panic!("{e}"));
-        Guard::new(Arc::new(policy), identity(), Some(Box::new(pins)))
-    }
-
-    fn identity() -> ServerIdentity {
-        ServerIdentity {
-            name: "srv".into(),
-            command: vec!["srv".into()],
-        }
+        Guard::new(policy(yaml), identity(), Some(Box::new(pins)))
     }
 
     fn screen(guard: &mut Guard, direction: Direction, method: &str, raw: &str) -> Change {

@@ -6,13 +6,18 @@
 mod child;
 mod guard;
 mod pump;
+mod record;
 pub mod session;
+mod stderr;
+#[cfg(test)]
+mod testing;
 
 use std::ffi::OsString;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+use portcullis_core::audit::AuditSink;
 use portcullis_core::message::Direction;
 use portcullis_core::pins::{PinBook, ServerIdentity};
 use portcullis_core::policy::Policy;
@@ -52,17 +57,19 @@ const DRAIN: Duration = Duration::from_secs(2);
 const QUEUE: usize = 256;
 
 /// Runs the relay until the server exits; returns the exit code the wrapper should end with.
-/// `pins` remembers tool, prompt and template definitions across sessions (trust on first use).
+/// `pins` remembers tool, prompt and template definitions across sessions (trust on first use);
+/// `audit` receives every decision.
 pub fn run(
     policy: Arc<Policy>,
     options: RelayOptions,
     pins: Option<Box<dyn PinBook + Send>>,
+    audit: Option<Arc<dyn AuditSink>>,
 ) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let code = runtime.block_on(relay(policy, options, pins));
+    let code = runtime.block_on(relay(policy, options, pins, audit));
     // Reading our stdin may still block in a helper thread; do not wait for it.
     runtime.shutdown_background();
     code
@@ -72,15 +79,21 @@ async fn relay(
     policy: Arc<Policy>,
     options: RelayOptions,
     pins: Option<Box<dyn PinBook + Send>>,
+    audit: Option<Arc<dyn AuditSink>>,
 ) -> anyhow::Result<i32> {
     let max = policy.max_message_bytes;
+    let capture_stderr = policy.audit.stderr && audit.is_some();
     let session = Arc::new(Mutex::new(Session::new(
         policy,
         options.identity(),
         options.monitor,
         pins,
+        audit.clone(),
     )));
-    let mut server = Server::new(child::spawn(&options.command)?);
+    let mut server = Server::new(child::spawn(&options.command, capture_stderr)?);
+    if let (Some(stderr), Some(audit)) = (server.child.stderr.take(), audit) {
+        tokio::spawn(stderr::tee(stderr, audit));
+    }
     let server_in = server.child.stdin.take().context("server stdin is piped")?;
     let server_out = server
         .child

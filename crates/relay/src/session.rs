@@ -21,7 +21,10 @@ use portcullis_core::reply::{
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use portcullis_core::audit::AuditSink;
+
 use crate::guard::{Change, Guard};
+use crate::record::{Judged, Recorder};
 
 /// Bytes to write after judging one frame. Each field holds whole lines, newline-terminated.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -53,15 +56,18 @@ pub struct Session {
     client_requests: HashMap<IdKey, Target>,
     /// Server requests forwarded to the client and not yet answered.
     server_requests: HashMap<IdKey, Target>,
+    recorder: Recorder,
 }
 
 impl Session {
-    /// A session for the server `identity`; `pins` remembers definitions across sessions.
+    /// A session for the server `identity`; `pins` remembers definitions across sessions, and
+    /// `audit` receives every decision.
     pub fn new(
         policy: Arc<Policy>,
         identity: ServerIdentity,
         monitor: bool,
         pins: Option<Box<dyn PinBook + Send>>,
+        audit: Option<Arc<dyn AuditSink>>,
     ) -> Self {
         Self {
             server: identity.name.clone(),
@@ -70,25 +76,35 @@ impl Session {
             monitor,
             client_requests: HashMap::new(),
             server_requests: HashMap::new(),
+            recorder: Recorder::new(audit),
         }
     }
 
     /// Judges one frame. A bug that panics while judging fails closed: the message is not
     /// forwarded, and a request is still answered.
     pub fn handle(&mut self, direction: Direction, frame: &Frame) -> Outcome {
+        self.recorder.begin_frame();
         let judged = std::panic::catch_unwind(AssertUnwindSafe(|| match frame {
             Frame::Line(line) => self.handle_line(direction, line),
             Frame::Oversize(over) => self.handle_oversize(direction, over),
         }));
-        judged.unwrap_or_else(|_| {
+        let outcome = judged.unwrap_or_else(|_| {
             let bytes = match frame {
                 Frame::Line(line) => line.as_slice(),
                 Frame::Oversize(_) => &[],
             };
             let why = "portcullis: internal error while judging this message; it was not forwarded";
-            let piece = self.reject(direction, sniff(bytes), CODE_INTERNAL_ERROR, why);
+            let piece = self.reject(
+                direction,
+                sniff(bytes),
+                bytes.len(),
+                CODE_INTERNAL_ERROR,
+                why,
+            );
             single(b"", piece)
-        })
+        });
+        self.recorder.end_frame();
+        outcome
     }
 
     /// Answers every client request still waiting, when the server is gone.
@@ -113,7 +129,13 @@ impl Session {
         let value = match parse_strict(line, DEFAULT_MAX_DEPTH) {
             Ok(v) => v,
             Err(e) => {
-                let piece = self.reject(direction, sniff(line), CODE_PARSE_ERROR, &rejection(&e));
+                let piece = self.reject(
+                    direction,
+                    sniff(line),
+                    line.len(),
+                    CODE_PARSE_ERROR,
+                    &rejection(&e),
+                );
                 return single(line, piece);
             }
         };
@@ -131,10 +153,14 @@ impl Session {
             Ok(raws) => raws,
             Err(e) => {
                 let why = format!("portcullis: rejected batch: {e}");
-                return single(
-                    line,
-                    self.reject(direction, Sniffed::default(), CODE_PARSE_ERROR, &why),
+                let piece = self.reject(
+                    direction,
+                    Sniffed::default(),
+                    line.len(),
+                    CODE_PARSE_ERROR,
+                    &why,
                 );
+                return single(line, piece);
             }
         };
         if items.is_empty() {
@@ -145,6 +171,7 @@ impl Session {
                     id: None,
                     has_method: true,
                 },
+                line.len(),
                 CODE_INVALID_REQUEST,
                 why,
             );
@@ -185,11 +212,11 @@ impl Session {
 
     /// Judges one message (a line, or one element of a batch).
     fn judge(&mut self, direction: Direction, raw: &[u8], value: Value) -> Piece {
-        let message = match Message::from_value(value) {
+        let mut message = match Message::from_value(value) {
             Ok(m) => m,
             Err(e) => {
                 let why = format!("portcullis: rejected a message that is not JSON-RPC: {e}");
-                return self.reject(direction, sniff(raw), CODE_INVALID_REQUEST, &why);
+                return self.reject(direction, sniff(raw), raw.len(), CODE_INVALID_REQUEST, &why);
             }
         };
         let target = match message.kind {
@@ -207,11 +234,17 @@ impl Session {
                     // Nobody waits for it, and without its request it cannot be judged as what
                     // it claims to be (a forged `"1"` for `1` would pass as an unknown answer).
                     None => {
+                        let why = "dropped a response that answers no request in flight";
+                        let id = message.id.as_ref().map(|id| id.0.clone());
                         tracing::warn!(
                             server = %self.server, direction = direction.name(),
-                            id = message.id.as_ref().map_or("null", |id| id.0.as_str()),
-                            "dropped a response that answers no request in flight"
+                            id = id.as_deref().unwrap_or("null"), "{why}"
                         );
+                        let sniffed = Sniffed {
+                            id,
+                            has_method: false,
+                        };
+                        self.recorder.refused(direction, &sniffed, raw.len(), why);
                         return Piece::Drop;
                     }
                 }
@@ -227,17 +260,35 @@ impl Session {
         let decision = self.policy.evaluate(&view);
         self.log(&view, &decision);
         let mut rewritten = None;
-        let mut blocked = (!decision.action.passes()).then_some(decision);
-        if blocked.is_none() || self.monitor {
+        let mut withheld = None;
+        if decision.action.passes() || self.monitor {
             match self.guard.screen(direction, &message, &target, raw) {
                 Change::Keep => {}
                 Change::Rewrite(bytes) => rewritten = Some(bytes),
-                Change::Withhold(withheld) => {
-                    self.log(&view, &withheld);
-                    blocked = blocked.or(Some(withheld));
+                Change::Withhold(refusal) => {
+                    self.log(&view, &refusal);
+                    withheld = Some(refusal);
                 }
             }
         }
+        if direction == Direction::ToServer {
+            self.recorder.note_client(&message);
+        }
+        let judged = Judged {
+            direction,
+            target: &target,
+            bytes: raw.len(),
+            decision: &decision,
+            withheld: withheld.as_ref(),
+            rewritten: rewritten.is_some(),
+            monitor: self.monitor,
+            report: self.guard.take_report(),
+        };
+        self.recorder.judged(&mut message, judged);
+        let blocked = match decision.action.passes() {
+            false => Some(decision),
+            true => withheld,
+        };
         let decision = match blocked {
             Some(decision) if !self.monitor => decision,
             _ => {
@@ -265,13 +316,27 @@ impl Session {
             "portcullis: rejected a message of {} bytes, over the {}-byte limit (max_message_bytes)",
             over.size, self.policy.max_message_bytes
         );
-        let piece = self.reject(direction, over.sniffed.clone(), CODE_TOO_LARGE, &why);
+        let piece = self.reject(
+            direction,
+            over.sniffed.clone(),
+            over.size,
+            CODE_TOO_LARGE,
+            &why,
+        );
         single(b"", piece)
     }
 
     /// Refuses a message that could not be judged: fail closed, but never leave a request hanging.
-    fn reject(&mut self, direction: Direction, sniffed: Sniffed, code: i64, why: &str) -> Piece {
+    fn reject(
+        &mut self,
+        direction: Direction,
+        sniffed: Sniffed,
+        bytes: usize,
+        code: i64,
+        why: &str,
+    ) -> Piece {
         tracing::warn!(server = %self.server, direction = direction.name(), "{why}");
+        self.recorder.refused(direction, &sniffed, bytes, why);
         let Some(id_text) = sniffed.id else {
             // Without an id nobody is waiting for an answer, except a parse error from the client,
             // which JSON-RPC answers with a null id.

@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use portcullis_core::audit::{command_words, redact_untagged};
 use portcullis_core::pins::{Definition, Hold, ItemKind, Pin, PinBook, PinError, ServerIdentity};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -201,6 +202,19 @@ pub enum UserError {
     NotHeld { server: String, item: String },
     #[error("nothing is held for {server}: every item it listed matches its pin")]
     NothingHeld { server: String },
+    /// Of the audit trail: a `--session` prefix that begins more than one session id.
+    #[error(
+        "several sessions begin with {prefix:?}: {}{}; give more of the id",
+        .candidates.join(", "),
+        if *.more { ", ..." } else { "" }
+    )]
+    AmbiguousSession {
+        prefix: String,
+        /// The first few, in order.
+        candidates: Vec<String>,
+        /// There are more than these.
+        more: bool,
+    },
 }
 
 fn known_servers(selector: &str, known: &[String]) -> String {
@@ -558,10 +572,15 @@ fn select<'a, T>(
     Ok(found.into_iter().next())
 }
 
-/// Records that `server` was seen now, creating its row on first sight; returns its key.
+/// Records that `server` was seen now, creating its row on first sight; returns its key. The
+/// command is stored for people to read, with any secret in it (`--api-key sk-...`) redacted; the
+/// key is a hash of the real one.
 fn record_server(conn: &Connection, server: &ServerIdentity) -> Result<String, StoreError> {
     let key = server.key();
-    let command = serde_json::Value::from(server.command.clone()).to_string();
+    let words: Vec<String> = command_words(&server.command)
+        .map(|(option, word)| redact_untagged(option, word).into_owned())
+        .collect();
+    let command = serde_json::Value::from(words).to_string();
     conn.execute(
         concat!(
             "INSERT INTO servers (key, name, command, first_seen, last_seen) VALUES (?1, ?2, ?3, ",

@@ -6,6 +6,7 @@
 pub mod drive;
 pub mod locate;
 pub mod mischief;
+pub mod secrets;
 
 use std::io::{BufRead, Write};
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod logs;
 pub mod pins;
 pub mod rules;
 pub mod run;

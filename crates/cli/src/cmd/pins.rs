@@ -1,7 +1,6 @@
 //! `portcullis pins`: what trust on first use pinned, what it held back since, and the user's
 //! decisions on it. The store answers and changes (`portcullis-store`); this is its presentation.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use clap::Subcommand;
@@ -13,6 +12,7 @@ use serde_json::{Value, json};
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 
 use crate::config::state_dir;
+use crate::escape::visible;
 
 /// The diff's width when `COLUMNS` does not say.
 const DEFAULT_WIDTH: usize = 160;
@@ -454,35 +454,6 @@ fn short(hash: &str) -> &str {
     hash.get(..8).unwrap_or(hash)
 }
 
-/// `text` with each character a terminal would not show as itself written `\u{..}`: control
-/// characters, and the invisible and direction-changing ones (Unicode's default-ignorable code
-/// points and bidirectional controls) that a poisoned definition hides instructions in or
-/// reorders its text with. A reviewer must see what the model would read.
-fn visible(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(hidden) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if hidden(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
-fn hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
-            | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
-            | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}' | '\u{1bca0}'..='\u{1bca3}'
-            | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,14 +493,5 @@ pinned         held
         let mut out = String::new();
         unified("p", &lines("a\nb\nc"), "h", &lines("a\nB\nc"), &mut out);
         assert_eq!(out, "--- p\n+++ h\n  a\n- b\n+ B\n  c\n");
-    }
-
-    #[test]
-    fn hidden_characters_are_spelled_out() {
-        assert_eq!(visible("plain é text"), "plain é text");
-        assert_eq!(
-            visible("a\u{202e}b\u{200b}c\u{1b}[31m\u{e0041}"),
-            "a\\u{202e}b\\u{200b}c\\u{1b}[31m\\u{e0041}"
-        );
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use portcullis_core::audit::{AuditSettings, Detail};
 use portcullis_core::policy::{RedactAction, Screening};
 
 use crate::config::load_policy;
@@ -47,7 +48,45 @@ pub fn run(config: Option<PathBuf>) -> anyhow::Result<u8> {
         );
     }
     print_screening(&policy.screening);
+    print_audit(&policy.audit);
     Ok(0)
+}
+
+/// What the audit trail keeps (docs/audit.md).
+fn print_audit(audit: &AuditSettings) {
+    if !audit.enabled {
+        println!("\naudit trail: off");
+        return;
+    }
+    let days = match audit.retention_days {
+        0 => "forever".to_owned(),
+        n => format!("{n} days"),
+    };
+    let size = match audit.max_bytes {
+        0 => "no size limit".to_owned(),
+        bytes => format!("at most {} MB", bytes >> 20),
+    };
+    let detail = match audit.detail {
+        Detail::Redacted => "redacted summaries",
+        Detail::None => "no summaries",
+    };
+    let which = if audit.allowed {
+        "every message"
+    } else {
+        "messages something was done to"
+    };
+    println!("\naudit trail: {which}, {detail}, kept {days}, {size}");
+    if audit.stderr {
+        println!("  servers' stderr kept, redacted");
+    }
+    if let Some(jsonl) = &audit.jsonl {
+        println!(
+            "  JSON Lines copy: {} (rotated past {} MB, {} kept)",
+            jsonl.path.display(),
+            jsonl.max_bytes >> 20,
+            jsonl.keep
+        );
+    }
 }
 
 /// The settings for what servers send back, grouped by action.

@@ -3,12 +3,15 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use portcullis_core::audit::AuditSink;
 use portcullis_core::pins::PinBook;
 use portcullis_core::policy::{Mode, Policy};
 use portcullis_relay::RelayOptions;
 use portcullis_store::PinStore;
+use portcullis_store::audit::{AuditWriter, SessionInfo, new_session_id};
 
 use crate::config::{load_policy, server_base_dirs, state_dir};
 
@@ -27,17 +30,50 @@ pub fn run(
         tracing::warn!(server = %name, "monitor mode: decisions are logged, nothing is blocked");
     }
     let pins = open_pins(&policy)?;
-    let code = portcullis_relay::run(
-        Arc::new(policy),
-        RelayOptions {
-            server_name: name,
-            monitor,
-            command,
-        },
-        pins,
-    )?;
+    let options = RelayOptions {
+        server_name: name,
+        monitor,
+        command,
+    };
+    let audit = start_audit(&policy, &options);
+    let sink = audit
+        .clone()
+        .map(|writer| Arc::new(writer) as Arc<dyn AuditSink>);
+    let code = portcullis_relay::run(Arc::new(policy), options, pins, sink);
+    if let Some(writer) = audit {
+        writer.finish(AUDIT_FLUSH);
+    }
+    let code = code?;
     // Exit codes above 255 do not exist; a shell reports 128+signal the same way.
     Ok(u8::try_from(code).unwrap_or(1))
+}
+
+/// How long the wrapper waits, once the server is gone, for its last records to be written.
+const AUDIT_FLUSH: Duration = Duration::from_secs(3);
+
+/// The audit writer, when the trail is on. Unlike the pin store, a trail that cannot be written
+/// does not stop the wrapper: the writer keeps protecting, says so, and counts what it loses.
+fn start_audit(policy: &Policy, options: &RelayOptions) -> Option<AuditWriter> {
+    if !policy.audit.enabled {
+        return None;
+    }
+    let dir = match state_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            tracing::warn!("the audit trail is off: {e:#}");
+            return None;
+        }
+    };
+    let identity = options.identity();
+    let session = SessionInfo {
+        id: new_session_id(),
+        server_key: identity.key(),
+        server: identity.name,
+        command: identity.command,
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    Some(AuditWriter::start(dir, policy.audit.clone(), session))
 }
 
 /// The pin store, when pinning is on. A store that cannot be opened stops the wrapper: running

@@ -6,6 +6,7 @@
 //! secret or personal data reaches the log in any form: a found value leaves only its type and a
 //! keyed tag ([`Redactor::tag`]) that correlates repeats of the same value.
 
+mod key_block;
 mod redact;
 mod settings;
 mod summary;
@@ -16,7 +17,8 @@ use serde_json::Value;
 
 use crate::message::{Direction, Kind};
 
-pub use redact::{KEY_LEN, Leak, Redacted, Redactor};
+pub use key_block::KeyBlock;
+pub use redact::{KEY_LEN, Leak, Redacted, Redactor, command_words, redact_untagged};
 pub use settings::{AuditSettings, Detail, JsonlSettings};
 pub use summary::{SUMMARY_MAX, summarize};
 
@@ -108,4 +110,9 @@ pub struct Event {
 /// queues and writes elsewhere.
 pub trait AuditSink: Send + Sync {
     fn record(&self, event: Event);
+
+    /// A line the server wrote to stderr (without its newline), for `audit.stderr`.
+    fn stderr(&self, line: &[u8]) {
+        let _ = line;
+    }
 }

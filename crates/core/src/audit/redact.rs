@@ -51,10 +51,10 @@ impl std::fmt::Debug for Redactor {
 
 impl Redactor {
     pub fn new(key: [u8; KEY_LEN]) -> Self {
-        let pii = PiiKind::ALL
-            .into_iter()
-            .fold(PiiKinds::none(), PiiKinds::with);
-        Self { key, pii }
+        Self {
+            key,
+            pii: all_pii(),
+        }
     }
 
     /// A short keyed digest of `value`: the same value always gets the same tag.
@@ -90,40 +90,68 @@ impl Redactor {
     /// Like [`Redactor::text`], for a value stored under an object key: `password: hunter2` is
     /// a secret by its key even when the value looks like nothing.
     pub fn text_under<'a>(&self, key: Option<&str>, text: &'a str) -> Redacted<'a> {
-        let visible = hidden::strip(text);
-        let mut spans: Vec<_> = secrets::scan(&visible)
-            .into_iter()
-            .map(|f| (f.start..f.end, DataKind::Secret(f.kind)))
-            .collect();
-        if let Some(f) = key.and_then(|key| secrets::scan_assignment(key, &visible)) {
-            spans.push((f.start..f.end, DataKind::Secret(f.kind)));
-        }
-        spans.extend(
-            pii::scan(&visible, self.pii)
-                .into_iter()
-                .map(|f| (f.start..f.end, DataKind::Pii(f.kind))),
-        );
-        if spans.is_empty() {
-            return Redacted {
-                text: visible,
-                leaks: Vec::new(),
-            };
-        }
-        let leaks = std::cell::RefCell::new(Vec::new());
-        let text = replace_spans(&visible, spans, |kind, value| {
+        let mut leaks = Vec::new();
+        let text = redact_with(key, text, self.pii, |kind, value| {
             let tag = self.tag(value);
             let mark = format!("[REDACTED:{}#{tag}]", kind.name());
-            leaks.borrow_mut().push(Leak {
+            leaks.push(Leak {
                 kind: kind.name(),
                 tag,
             });
             mark
         });
-        Redacted {
-            text: Cow::Owned(text),
-            leaks: leaks.into_inner(),
-        }
+        Redacted { text, leaks }
     }
+}
+
+/// `text` made safe where no key is at hand (the pin store's command lines): each value becomes
+/// `[REDACTED:<type>]`, with no tag. `key` as for [`Redactor::text_under`].
+pub fn redact_untagged<'a>(key: Option<&str>, text: &'a str) -> Cow<'a, str> {
+    redact_with(key, text, all_pii(), |kind, _| {
+        format!("[REDACTED:{}]", kind.name())
+    })
+}
+
+/// The words of a command line, each with the option it is the value of (`--password hunter2`
+/// gives `hunter2` the key `password`), for redacting a command word by word.
+pub fn command_words(words: &[String]) -> impl Iterator<Item = (Option<&str>, &str)> {
+    let options = std::iter::once(None).chain(words.iter().map(|w| {
+        let name = w.strip_prefix('-')?.trim_start_matches('-');
+        (!name.is_empty() && !name.contains('=')).then_some(name)
+    }));
+    options.zip(words.iter().map(String::as_str))
+}
+
+fn all_pii() -> PiiKinds {
+    PiiKind::ALL
+        .into_iter()
+        .fold(PiiKinds::none(), PiiKinds::with)
+}
+
+/// `text` without hidden characters, each secret or datum of `pii` replaced by `mark`'s text.
+fn redact_with<'a>(
+    key: Option<&str>,
+    text: &'a str,
+    pii: PiiKinds,
+    mark: impl FnMut(DataKind, &str) -> String,
+) -> Cow<'a, str> {
+    let visible = hidden::strip(text);
+    let mut spans: Vec<_> = secrets::scan(&visible)
+        .into_iter()
+        .map(|f| (f.start..f.end, DataKind::Secret(f.kind)))
+        .collect();
+    if let Some(f) = key.and_then(|key| secrets::scan_assignment(key, &visible)) {
+        spans.push((f.start..f.end, DataKind::Secret(f.kind)));
+    }
+    spans.extend(
+        pii::scan(&visible, pii)
+            .into_iter()
+            .map(|f| (f.start..f.end, DataKind::Pii(f.kind))),
+    );
+    if spans.is_empty() {
+        return visible;
+    }
+    Cow::Owned(replace_spans(&visible, spans, mark))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -182,6 +210,35 @@ mod tests {
         let r = redactor();
         assert_eq!(r.text("plain words").text, "plain words");
         assert_eq!(r.text("red \u{1b}[31mtext\u{1b}[0m").text, "red text");
+    }
+
+    #[test]
+    fn without_a_key_values_are_replaced_untagged() {
+        let input = format!("server --token {TOKEN}");
+        assert_eq!(
+            redact_untagged(None, &input),
+            "server --token [REDACTED:github-token]"
+        );
+    }
+
+    #[test]
+    fn option_values_in_a_command_are_redacted_by_the_option_name() {
+        let words: Vec<String> = ["srv", "--password", "hunter2-horse", "--verbose", "x"]
+            .map(String::from)
+            .to_vec();
+        let safe: Vec<String> = command_words(&words)
+            .map(|(key, word)| redact_untagged(key, word).into_owned())
+            .collect();
+        assert_eq!(
+            safe,
+            [
+                "srv",
+                "--password",
+                "[REDACTED:generic-secret]",
+                "--verbose",
+                "x"
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,11 @@
 
 use serde_json::Value;
 
+use super::key_block::KeyBlock;
 use super::redact::{Leak, Redactor};
+
+/// What a line of a private key printed one line per string is summarized as.
+const KEY_LINE: &str = "[REDACTED:private-key]";
 
 /// The longest summary, in characters.
 pub const SUMMARY_MAX: usize = 1024;
@@ -50,6 +54,7 @@ impl Summarizer<'_> {
         match value {
             Value::String(text) => self.string(text, key),
             Value::Array(items) => {
+                let key_lines = self.key_lines(items);
                 self.out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i == ITEMS_MAX || self.full() {
@@ -63,7 +68,10 @@ impl Summarizer<'_> {
                     if i > 0 {
                         self.out.push(',');
                     }
-                    self.value(item, None);
+                    match key_lines[i] {
+                        true => self.out.push_str(&format!("{:?}", KEY_LINE)),
+                        false => self.value(item, None),
+                    }
                 }
                 self.out.push(']');
             }
@@ -109,6 +117,36 @@ impl Summarizer<'_> {
             .push_str(&serde_json::Value::String(shown).to_string());
     }
 
+    /// Which items of an array are lines of a private key printed one line per string; each such
+    /// key is recorded as a leak.
+    fn key_lines(&mut self, items: &[Value]) -> Vec<bool> {
+        let mut block = KeyBlock::default();
+        let mut key = String::new();
+        let mut covered = Vec::with_capacity(items.len());
+        for item in items {
+            let line = item.as_str().unwrap_or_default();
+            let inside = item.is_string() && block.covers(line);
+            if inside {
+                key.push_str(line);
+                key.push('\n');
+            } else if !key.is_empty() {
+                self.key_leak(&std::mem::take(&mut key));
+            }
+            covered.push(inside);
+        }
+        if !key.is_empty() {
+            self.key_leak(&key);
+        }
+        covered
+    }
+
+    fn key_leak(&mut self, key: &str) {
+        self.leaks.push(Leak {
+            kind: "private-key",
+            tag: self.redactor.tag(key.trim_end()),
+        });
+    }
+
     /// Records the leaks of a value the summary does not show.
     fn leaks_only(&mut self, value: &Value, key: Option<&str>) {
         match value {
@@ -116,7 +154,14 @@ impl Summarizer<'_> {
                 let leaks = self.redactor.text_under(key, text).leaks;
                 self.leaks.extend(leaks);
             }
-            Value::Array(items) => items.iter().for_each(|v| self.leaks_only(v, None)),
+            Value::Array(items) => {
+                let key_lines = self.key_lines(items);
+                for (item, in_key) in items.iter().zip(key_lines) {
+                    if !in_key {
+                        self.leaks_only(item, None);
+                    }
+                }
+            }
             Value::Object(members) => {
                 for (name, member) in members {
                     self.leaks_only(&Value::String(name.clone()), None);
@@ -180,6 +225,21 @@ mod tests {
         let (text, leaks) = summary(Value::Array(items));
         assert!(text.contains("…25 more"), "{text}");
         assert_eq!(leaks.len(), 1);
+    }
+
+    #[test]
+    fn a_private_key_printed_one_line_per_string_is_removed_whole() {
+        let lines = json!({"lines": ["ok", "-----BEGIN RSA PRIVATE KEY-----", "UG9ydGN1bGxpcyBt",
+            "-----END RSA PRIVATE KEY-----", "done"]});
+        let (text, leaks) = summary(lines);
+        assert!(
+            !text.contains("UG9ydGN1bGxpcyBt") && !text.contains("BEGIN"),
+            "{text}"
+        );
+        assert!(text.contains(r#""ok","[REDACTED:private-key]""#), "{text}");
+        assert!(text.ends_with(r#""done"]}"#), "{text}");
+        assert_eq!(leaks.len(), 1);
+        assert_eq!(leaks[0].kind, "private-key");
     }
 
     #[test]

@@ -82,3 +82,70 @@ fn absolute(path: &str, home: Option<&Path>) -> Option<PathBuf> {
     };
     expanded.is_absolute().then_some(expanded)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::audit::{AuditSettings, Detail};
+    use crate::detect::paths::PathContext;
+    use crate::policy::{ConfigError, Policy, Source, Sources};
+
+    fn compile(user: &str, project: Option<&str>) -> Result<AuditSettings, ConfigError> {
+        let source = |path: &str, text: &str| Source {
+            path: PathBuf::from(path),
+            text: text.to_owned(),
+        };
+        let sources = Sources {
+            user: Some(source("user.yaml", user)),
+            project: project.map(|text| source(".portcullis.yaml", text)),
+        };
+        let paths = PathContext::for_host(Some(PathBuf::from("/home/u")), PathBuf::from("/p"));
+        Policy::compile(&sources, paths).map(|policy| policy.audit)
+    }
+
+    #[test]
+    fn defaults_record_everything_redacted_for_thirty_days() {
+        let settings = compile("", None).unwrap();
+        assert_eq!(settings, AuditSettings::default());
+        assert!(settings.enabled && settings.allowed && !settings.stderr);
+        assert_eq!(settings.detail, Detail::Redacted);
+        assert_eq!(settings.retention_days, 30);
+        assert_eq!(settings.jsonl, None);
+    }
+
+    #[test]
+    fn the_user_sets_every_field() {
+        let yaml = "audit:\n  allowed: false\n  detail: none\n  stderr: true\n  \
+                    retention: {days: 7, max_mb: 10}\n  jsonl: {path: ~/log/a.jsonl, max_mb: 2, keep: 1}\n";
+        let settings = compile(yaml, None).unwrap();
+        assert!(!settings.allowed && settings.stderr);
+        assert_eq!(settings.detail, Detail::None);
+        assert_eq!((settings.retention_days, settings.max_bytes), (7, 10 << 20));
+        let jsonl = settings.jsonl.unwrap();
+        assert_eq!(jsonl.path, PathBuf::from("/home/u/log/a.jsonl"));
+        assert_eq!((jsonl.max_bytes, jsonl.keep), (2 << 20, 1));
+    }
+
+    #[test]
+    fn mistakes_are_reported_at_their_line() {
+        let err = compile("audit:\n  jsonl: {path: logs/a.jsonl}\n", None).unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        assert!(err.message.contains("absolute path"), "{err}");
+        let err = compile("audit:\n  detail: full\n", None).unwrap_err();
+        assert!(err.message.contains("unknown variant"), "{err}");
+        let err = compile("audit:\n  retain: 3\n", None).unwrap_err();
+        assert!(err.message.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn a_project_cannot_touch_the_trail() {
+        let err = compile("", Some("rules: []\naudit:\n  enabled: false\n")).unwrap_err();
+        assert_eq!(err.file, PathBuf::from(".portcullis.yaml"));
+        assert_eq!(err.line, 3, "{err}");
+        assert!(
+            err.message.contains("cannot change the audit trail"),
+            "{err}"
+        );
+    }
+}

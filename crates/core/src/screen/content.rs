@@ -29,6 +29,11 @@ use crate::json::tree::{Node, Tree};
 use crate::message::{Kind, Target};
 use crate::policy::{DataKind, InjectionAction, RedactAction, Screening};
 
+/// The rule names findings and denials report.
+pub const SENSITIVE_DATA: &str = "sensitive-data";
+pub const PROMPT_INJECTION: &str = "prompt-injection";
+pub const STRIP_HIDDEN: &str = "strip-hidden";
+
 /// Where the message came from and what it answers.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
@@ -42,6 +47,9 @@ pub struct Context<'a> {
 /// Something the screening found, for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The detector's rule name, as the audit trail reports it: `sensitive-data`,
+    /// `prompt-injection`, `strip-hidden`.
+    pub rule: &'static str,
     /// The type found: a data kind (`github-token`), an injection category, a hidden-text kind.
     pub what: &'static str,
     /// What was done: `redact`, `log`, `deny`, `strip`, `warn`.
@@ -228,9 +236,10 @@ impl<'t> Walker<'_, 't, '_> {
         pointer
     }
 
-    fn note(&mut self, what: &'static str, action: &'static str) {
+    fn note(&mut self, rule: &'static str, what: &'static str, action: &'static str) {
         let pointer = self.pointer();
         self.out.findings.push(Finding {
+            rule,
             what,
             action,
             pointer,
@@ -242,7 +251,7 @@ impl<'t> Walker<'_, 't, '_> {
     fn key(&mut self, span: Range<usize>, key: &str) {
         let mut text: Cow<'_, str> = Cow::Borrowed(key);
         if self.cx.screening.strip_hidden && !hidden::find(key).is_empty() {
-            self.note("hidden-text-in-key", "strip");
+            self.note(STRIP_HIDDEN, "hidden-text-in-key", "strip");
             text = Cow::Owned(hidden::strip(key).into_owned());
         }
         if self.secrets {
@@ -268,7 +277,7 @@ impl<'t> Walker<'_, 't, '_> {
                 let mut kinds: Vec<_> = found.iter().map(|s| s.kind).collect();
                 kinds.dedup();
                 for kind in kinds {
-                    self.note(kind.name(), "strip");
+                    self.note(STRIP_HIDDEN, kind.name(), "strip");
                 }
                 text = Cow::Owned(hidden::strip(original).into_owned());
             }
@@ -380,13 +389,13 @@ impl<'t> Walker<'_, 't, '_> {
         for (range, kind) in spans.drain(..) {
             match self.cx.screening.action(kind) {
                 RedactAction::Off => {}
-                RedactAction::Log => self.note(kind.name(), "log"),
+                RedactAction::Log => self.note(SENSITIVE_DATA, kind.name(), "log"),
                 RedactAction::Redact => {
-                    self.note(kind.name(), "redact");
+                    self.note(SENSITIVE_DATA, kind.name(), "redact");
                     redactions.push((range, kind));
                 }
                 RedactAction::Deny => {
-                    self.note(kind.name(), "deny");
+                    self.note(SENSITIVE_DATA, kind.name(), "deny");
                     self.deny_data(kind);
                 }
             }
@@ -405,7 +414,7 @@ impl<'t> Walker<'_, 't, '_> {
         }
         let pointer = self.pointer();
         self.out.denial = Some(Denial {
-            rule: "sensitive-data",
+            rule: SENSITIVE_DATA,
             reason: format!(
                 "the server's message contains {}, which the configuration withholds",
                 kind.describe()
@@ -429,15 +438,15 @@ impl<'t> Walker<'_, 't, '_> {
         match action {
             InjectionAction::Off => None,
             InjectionAction::Log => {
-                self.note(name, "log");
+                self.note(PROMPT_INJECTION, name, "log");
                 None
             }
             InjectionAction::Deny => {
-                self.note(name, "deny");
+                self.note(PROMPT_INJECTION, name, "deny");
                 if self.out.denial.is_none() {
                     let pointer = self.pointer();
                     self.out.denial = Some(Denial {
-                        rule: "prompt-injection",
+                        rule: PROMPT_INJECTION,
                         reason: format!(
                             "the server's answer carries instructions aimed at the model ({})",
                             first.category.describe()
@@ -448,7 +457,7 @@ impl<'t> Walker<'_, 't, '_> {
                 None
             }
             InjectionAction::Warn => {
-                self.note(name, "warn");
+                self.note(PROMPT_INJECTION, name, "warn");
                 match self.placement {
                     Placement::First(..) => {
                         self.warned.get_or_insert(first);
@@ -504,7 +513,7 @@ fn decode_text(encoded: &str) -> Option<(String, &'static GeneralPurpose)> {
 pub(crate) fn replace_spans(
     text: &str,
     mut spans: Vec<(Range<usize>, DataKind)>,
-    mark: impl Fn(DataKind, &str) -> String,
+    mut mark: impl FnMut(DataKind, &str) -> String,
 ) -> String {
     spans.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
     let mut merged: Vec<(Range<usize>, DataKind)> = Vec::with_capacity(spans.len());

@@ -6,7 +6,18 @@
 //! from. Records are appended by [`append`] only, inside a transaction that holds the write lock,
 //! so the many wrappers writing at once chain one sequence between them.
 
+mod clock;
+mod jsonl;
 pub mod key;
+mod prune;
+mod read;
+mod verify;
+mod writer;
+
+pub use prune::prune;
+pub use read::{AuditLog, Filter, SessionRecord, Stats};
+pub use verify::{Problem, Verification};
+pub use writer::{AuditWriter, Flushed, SessionInfo, new_session_id};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rusqlite_migration::{M, Migrations};

@@ -56,6 +56,11 @@ impl Tools for Recording {
                 json!({"lines": {"type": "array"}})
             ),
             tool(
+                "stderr",
+                "Writes the given lines to stderr, then answers.",
+                json!({"lines": {"type": "array"}})
+            ),
+            tool(
                 "utf8",
                 "Answers with multi-byte text, written one byte at a time.",
                 json!({})
@@ -102,6 +107,13 @@ impl Tools for Recording {
                     let _ = out.write_all(b"\n");
                 }
                 text_result("emitted")
+            }
+            "stderr" => {
+                let mut err = std::io::stderr().lock();
+                for line in args["lines"].as_array().into_iter().flatten() {
+                    let _ = writeln!(err, "{}", line.as_str().unwrap_or_default());
+                }
+                text_result("written")
             }
             "utf8" => {
                 let mut line = serde_json::to_vec(&response(
