@@ -18,7 +18,8 @@ use portcullis_core::audit::{AuditSettings, Event, Verdict};
 
 use super::{Flushed, Limits};
 
-/// How long the writer thread stays awake after taking work, and how often it looks meanwhile.
+/// How long the writer thread stays awake after taking work, and how often it looks meanwhile
+/// (which is also how often, at most, a busy writer takes a batch).
 const STAY_AWAKE: Duration = Duration::from_secs(1);
 const POLL: Duration = Duration::from_millis(20);
 
@@ -186,8 +187,13 @@ impl Shared {
     pub fn next(&self, until: Instant, take: bool) -> Taken {
         let mut state = self.lock();
         loop {
-            let work = take && !(state.events.is_empty() && state.lines.is_empty());
             let now = Instant::now();
+            let waiting = state.events.len() + state.lines.len();
+            // While busy, take work at most every `POLL` (unless a batch is full): fewer, larger
+            // transactions cost far less than one per record, and the relay does not notice.
+            let gathered =
+                waiting >= self.limits.batch || state.last_work.is_none_or(|at| now >= at + POLL);
+            let work = take && waiting > 0 && gathered;
             if work || state.closing.is_some() || now >= until {
                 break;
             }
