@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 
 use anyhow::Context;
+use portcullis_store::audit::{AuditLog, Filter, Verification, key};
 use portcullis_testkit::{ToolCall, Tools, serve, text_result, tool};
 use serde_json::{Value, json};
 
@@ -192,6 +193,7 @@ pub fn run() -> anyhow::Result<u8> {
         .to_owned();
     drop(client);
     let _ = child.wait();
+    let trail = audit_summary(&stage);
     let _ = std::fs::remove_dir_all(&stage);
 
     println!(
@@ -199,10 +201,46 @@ pub fn run() -> anyhow::Result<u8> {
         paint.bold(&format!("{blocked} of {} calls blocked.", steps.len()))
     );
     println!("The server itself only ever saw: {received}");
+    println!("{trail}");
     println!(
         "\nWrap your own servers: portcullis run --name NAME -- <server command>  (see README)"
     );
     Ok(0)
+}
+
+/// What the audit trail kept of the demo: how many decisions of each verdict, whether the token
+/// appears anywhere in its files, and whether its chain verifies. Each claim is checked here.
+fn audit_summary(stage: &std::path::Path) -> String {
+    let summary = || -> anyhow::Result<String> {
+        let log = AuditLog::open(stage)?.context("no audit trail was written")?;
+        let stats = log.stats(&Filter::default())?;
+        let counts: Vec<String> = stats
+            .by_verdict
+            .iter()
+            .filter(|(verdict, _)| verdict != "allow")
+            .map(|(verdict, n)| format!("{n} {verdict}"))
+            .collect();
+        let token = deploy_token();
+        let leaked = std::fs::read_dir(stage)?
+            .filter_map(|entry| std::fs::read(entry.ok()?.path()).ok())
+            .any(|bytes| String::from_utf8_lossy(&bytes).contains(&token));
+        let redactor = key::load(stage)?.context("the audit key is missing")?;
+        let chain = match log.verify(&redactor)? {
+            Verification::Intact { .. } => "its hash chain verifies",
+            Verification::Broken { .. } => "its hash chain is BROKEN",
+        };
+        let token_note = match leaked {
+            true => "the token IS in it",
+            false => "the token appears nowhere in it",
+        };
+        Ok(format!(
+            "The audit trail recorded {} decisions ({}); {token_note}, {chain}.\n\
+             On your machine: portcullis logs --verdict deny",
+            stats.total,
+            counts.join(", "),
+        ))
+    };
+    summary().unwrap_or_else(|e| format!("The audit trail could not be read: {e:#}"))
 }
 
 /// The demo's side of the protocol: one request at a time, answered in order.

@@ -270,6 +270,14 @@ fn the_demo_blocks_the_attacks_and_lets_normal_work_through() {
     );
     assert!(!out.contains("ghp_"), "{out}");
     assert!(out.contains("[portcullis warning]"), "{out}");
+    assert!(
+        out.contains("the token appears nowhere in it, its hash chain verifies."),
+        "{out}"
+    );
+    assert!(
+        out.contains("(6 deny, ") && out.contains("1 quarantine"),
+        "{out}"
+    );
     let seen = out
         .lines()
         .find(|l| l.starts_with("The server itself only ever saw:"))
