@@ -73,6 +73,11 @@ impl Recorder {
         }
     }
 
+    /// Forgets the events of the frame being judged (judging it failed; it is refused instead).
+    pub fn discard_frame(&mut self) {
+        self.events.clear();
+    }
+
     /// Remembers the client's name from its `initialize` request.
     pub fn note_client(&mut self, message: &Message) {
         if !self.on() || message.method.as_deref() != Some("initialize") {
@@ -147,7 +152,11 @@ impl Recorder {
             (false, _) => Kind::Response,
         };
         let mut event = self.event(direction, kind, "", bytes);
-        event.rpc_id = sniffed.id.clone();
+        // The id as written on the wire: decoded, so that an escape (`"\u0067hp_…"`) cannot hide
+        // a secret from the redactor.
+        event.rpc_id = sniffed.id.as_deref().map(|id| {
+            serde_json::from_str::<Value>(id).map_or_else(|_| id.to_owned(), |v| v.to_string())
+        });
         event.verdict = Verdict::Deny;
         event.rule = Some(INVALID_MESSAGE.to_owned());
         event.reason = why.to_owned();
@@ -465,6 +474,12 @@ mod tests {
         assert_eq!(event.verdict, Verdict::Deny);
         assert_eq!(event.rule.as_deref(), Some(INVALID_MESSAGE));
         assert_eq!(event.rpc_id.as_deref(), Some("3"));
+        let escaped = only(run.send(Direction::ToServer, r#"{"id": "ghp_x", "method": "#));
+        assert_eq!(
+            escaped.rpc_id.as_deref(),
+            Some(r#""ghp_x""#),
+            "escapes are decoded"
+        );
         let stray = json!({"jsonrpc": "2.0", "id": 99, "result": {}});
         let event = only(run.send(Direction::ToClient, stray));
         assert_eq!(event.verdict, Verdict::Deny);

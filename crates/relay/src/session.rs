@@ -89,6 +89,8 @@ impl Session {
             Frame::Oversize(over) => self.handle_oversize(direction, over),
         }));
         let outcome = judged.unwrap_or_else(|_| {
+            // What was recorded for the frame before the panic did not happen as recorded.
+            self.recorder.discard_frame();
             let bytes = match frame {
                 Frame::Line(line) => line.as_slice(),
                 Frame::Oversize(_) => &[],

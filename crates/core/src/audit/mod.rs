@@ -6,7 +6,6 @@
 //! secret or personal data reaches the log in any form: a found value leaves only its type and a
 //! keyed tag ([`Redactor::tag`]) that correlates repeats of the same value.
 
-mod key_block;
 mod redact;
 mod settings;
 mod summary;
@@ -17,7 +16,7 @@ use serde_json::Value;
 
 use crate::message::{Direction, Kind};
 
-pub use key_block::KeyBlock;
+pub use crate::detect::key_block::KeyBlock;
 pub use redact::{KEY_LEN, Leak, Redacted, Redactor, command_words, redact_untagged};
 pub use settings::{AuditSettings, Detail, JsonlSettings};
 pub use summary::{SUMMARY_MAX, summarize};

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::key_block::KeyBlock;
 use super::redact::{Leak, Redactor};
+use crate::detect::key_block::KeyBlock;
 
 /// What a line of a private key printed one line per string is summarized as.
 const KEY_LINE: &str = "[REDACTED:private-key]";
@@ -62,7 +62,7 @@ impl Summarizer<'_> {
                         // The rest is not shown, but what it leaked is still listed.
                         items[i..]
                             .iter()
-                            .for_each(|rest| self.leaks_only(rest, None));
+                            .for_each(|rest| self.leaks_only(rest, key));
                         break;
                     }
                     if i > 0 {
@@ -70,7 +70,8 @@ impl Summarizer<'_> {
                     }
                     match key_lines[i] {
                         true => self.out.push_str(&format!("{:?}", KEY_LINE)),
-                        false => self.value(item, None),
+                        // `"passwords": ["..."]`: the items are what the key names.
+                        false => self.value(item, key),
                     }
                 }
                 self.out.push(']');
@@ -101,7 +102,20 @@ impl Summarizer<'_> {
                 }
                 self.out.push('}');
             }
+            Value::Number(number) => self.number(&number.to_string(), key),
             scalar => self.out.push_str(&scalar.to_string()),
+        }
+    }
+
+    /// A number is shown as written unless it is sensitive (`{"card": 4111111111111111}`).
+    fn number(&mut self, number: &str, key: Option<&str>) {
+        let redacted = self.redactor.text_under(key, number);
+        if redacted.leaks.is_empty() {
+            self.out.push_str(number);
+        } else {
+            self.leaks.extend(redacted.leaks);
+            self.out
+                .push_str(&serde_json::Value::String(redacted.text.into_owned()).to_string());
         }
     }
 
@@ -158,9 +172,13 @@ impl Summarizer<'_> {
                 let key_lines = self.key_lines(items);
                 for (item, in_key) in items.iter().zip(key_lines) {
                     if !in_key {
-                        self.leaks_only(item, None);
+                        self.leaks_only(item, key);
                     }
                 }
+            }
+            Value::Number(number) => {
+                let leaks = self.redactor.text_under(key, &number.to_string()).leaks;
+                self.leaks.extend(leaks);
             }
             Value::Object(members) => {
                 for (name, member) in members {
@@ -240,6 +258,16 @@ mod tests {
         assert!(text.ends_with(r#""done"]}"#), "{text}");
         assert_eq!(leaks.len(), 1);
         assert_eq!(leaks[0].kind, "private-key");
+    }
+
+    #[test]
+    fn sensitive_numbers_and_secrets_in_arrays_under_a_secret_key_are_redacted() {
+        let (text, leaks) = summary(json!({"card": 4111111111111111u64, "count": 3,
+            "password": ["hunter2-horse-battery"]}));
+        assert!(!text.contains("4111111111111111"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains(r#""count":3"#), "{text}");
+        assert_eq!(leaks.len(), 2, "{leaks:?}");
     }
 
     #[test]

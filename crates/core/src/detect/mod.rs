@@ -6,6 +6,7 @@
 
 pub mod hidden;
 pub mod instructions;
+pub mod key_block;
 pub mod paths;
 pub mod pii;
 pub mod secrets;

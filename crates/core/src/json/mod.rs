@@ -21,7 +21,9 @@ pub const DEFAULT_MAX_DEPTH: usize = 96;
 pub enum JsonError {
     #[error("invalid UTF-8 at byte {offset}")]
     InvalidUtf8 { offset: usize },
-    #[error("duplicate object key {key:?}")]
+    /// The key is shown as text, invisible characters removed, not escaped: an escape such as
+    /// `\u{200b}` would split a secret in the key so that the redactor no longer sees it.
+    #[error("duplicate object key \"{}\"", crate::detect::hidden::strip(key))]
     DuplicateKey { key: String },
     #[error("nesting deeper than {limit} levels")]
     TooDeep { limit: usize },

@@ -26,8 +26,8 @@ pub enum Tree<'a> {
     Array(Vec<Node<'a>>),
     /// The decoded string; borrowed when the text holds no escapes.
     String(Cow<'a, str>),
-    /// A number, `true`, `false` or `null`.
-    Scalar,
+    /// A number, `true`, `false` or `null`, as written.
+    Scalar(&'a str),
 }
 
 /// One `"key": value` entry of an object.
@@ -152,7 +152,7 @@ impl<'a> Scanner<'a> {
             Some(b'"') => Tree::String(self.string()?),
             Some(b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => {
                 self.scalar();
-                Tree::Scalar
+                Tree::Scalar(&self.text[start..self.at])
             }
             _ => return Err(TreeError(start)),
         };
@@ -307,7 +307,11 @@ mod tests {
         let b = &root.members()[1];
         assert_eq!(b.key, "b\"");
         assert_eq!(&text[b.span()], r#""b\"": {"c": null}"#);
-        assert!(matches!(b.value.get("c").unwrap().value, Tree::Scalar));
+        assert!(matches!(
+            b.value.get("c").unwrap().value,
+            Tree::Scalar("null")
+        ));
+        assert!(matches!(a.items()[0].value, Tree::Scalar("1")));
     }
 
     #[test]

@@ -22,8 +22,9 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use super::Denial;
 use crate::detect::hidden;
 use crate::detect::instructions::injection::{self, InjectionFinding};
+use crate::detect::key_block::KeyBlock;
 use crate::detect::pii::{self, PiiKinds};
-use crate::detect::secrets;
+use crate::detect::secrets::{self, SecretKind};
 use crate::json::edit::{Edits, encode_string};
 use crate::json::tree::{Node, Tree};
 use crate::message::{Kind, Target};
@@ -204,9 +205,14 @@ impl<'t> Walker<'_, 't, '_> {
             Tree::String(text) if base64 => self.base64(node.span.clone(), text),
             Tree::String(text) => self.text(node.span.clone(), text, key),
             Tree::Array(items) => {
+                let key_lines = self.key_lines(items);
                 for (i, item) in items.iter().enumerate() {
                     self.path.push(Segment::Index(i));
-                    self.value(item, None, false);
+                    match (&item.value, key_lines.get(i)) {
+                        (Tree::String(line), Some(true)) => self.key_line(item.span.clone(), line),
+                        // `"passwords": ["..."]`: the items are what the key names.
+                        _ => self.value(item, key, false),
+                    }
                     self.path.pop();
                 }
             }
@@ -220,7 +226,12 @@ impl<'t> Walker<'_, 't, '_> {
                     self.path.pop();
                 }
             }
-            Tree::Scalar => {}
+            Tree::Scalar(number)
+                if number.starts_with(['-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) =>
+            {
+                self.number(node.span.clone(), number, key)
+            }
+            Tree::Scalar(_) => {}
         }
     }
 
@@ -297,6 +308,42 @@ impl<'t> Walker<'_, 't, '_> {
         }
         if text != original {
             self.out.edits.replace_string(span, &text);
+        }
+    }
+
+    /// Which items of an array are lines of a private key sent one line per string (no line of
+    /// which looks secret on its own); empty when secrets are not screened.
+    fn key_lines(&self, items: &[Node<'_>]) -> Vec<bool> {
+        if !self.secrets {
+            return Vec::new();
+        }
+        let mut block = KeyBlock::default();
+        items
+            .iter()
+            .map(|item| item.as_str().is_some_and(|line| block.covers(line)))
+            .collect()
+    }
+
+    /// A line of a private key sent one line per string: acted on as a private key, whole.
+    fn key_line(&mut self, span: Range<usize>, line: &str) {
+        let spans = vec![(0..line.len(), DataKind::Secret(SecretKind::PrivateKey))];
+        if let Some(redacted) = self.redact(line, spans) {
+            self.out.edits.replace_string(span, &redacted);
+        }
+    }
+
+    /// A number: a card number or an SSN can be sent as one (`{"card": 4111111111111111}`), and
+    /// a secret by its key (`{"pin": 48213377}`). A redacted number becomes a string.
+    fn number(&mut self, span: Range<usize>, number: &str, key: Option<&str>) {
+        let mut spans = self.data_spans(number);
+        if self.secrets
+            && let Some(key) = key
+            && let Some(f) = secrets::scan_assignment(key, number)
+        {
+            spans.push((f.start..f.end, DataKind::Secret(f.kind)));
+        }
+        if let Some(redacted) = self.redact(number, spans) {
+            self.out.edits.replace_string(span, &redacted);
         }
     }
 

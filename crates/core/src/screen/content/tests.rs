@@ -339,3 +339,55 @@ fn instructions_across_the_seam_of_long_blocks_are_found() {
             .starts_with("[portcullis warning]")
     );
 }
+
+#[test]
+fn a_card_number_sent_as_a_json_number_is_redacted() {
+    let message = json!({"jsonrpc":"2.0","id":7,"result":{
+        "content": [], "structuredContent": {"card": 4111111111111111u64, "count": 4111,
+            "order": 1234567890123u64, "ratio": -0.5, "ok": true}}});
+    let (out, found) = screened("", "tools/call", &message);
+    let structured = &out["result"]["structuredContent"];
+    assert_eq!(structured["card"], "[REDACTED:payment-card]");
+    assert_eq!(structured["count"], 4111);
+    assert_eq!(structured["order"], 1234567890123u64);
+    assert_eq!(structured["ratio"], -0.5);
+    assert_eq!(found.findings.len(), 1);
+    assert_eq!(found.findings[0].pointer, "/result/structuredContent/card");
+}
+
+#[test]
+fn values_in_an_array_under_a_secret_key_are_secrets_by_that_key() {
+    let message = json!({"jsonrpc":"2.0","id":7,"result":{"content": [],
+        "structuredContent": {"password": ["hunter2-horse-battery"], "names": ["hunter2-horse-battery"]}}});
+    let (out, _) = screened("", "tools/call", &message);
+    let structured = &out["result"]["structuredContent"];
+    assert_eq!(structured["password"][0], "[REDACTED:generic-secret]");
+    assert_eq!(structured["names"][0], "hunter2-horse-battery");
+}
+
+#[test]
+fn a_private_key_sent_one_line_per_string_is_redacted_line_by_line() {
+    let label = ["RSA", "PRIVATE", "KEY"].join(" ");
+    let lines = json!([
+        "key follows:",
+        format!("-----BEGIN {label}-----"),
+        "UG9ydGN1bGxpcyBtaXNj",
+        "aGllZiBzZXJ2ZXI6IGEg",
+        format!("-----END {label}-----"),
+        "done"
+    ]);
+    let message = json!({"jsonrpc":"2.0","id":7,"result":{"content": [],
+        "structuredContent": {"lines": lines}}});
+    let (out, found) = screened("", "tools/call", &message);
+    let seen = &out["result"]["structuredContent"]["lines"];
+    let expected = json!([
+        "key follows:",
+        "[REDACTED:private-key]",
+        "[REDACTED:private-key]",
+        "[REDACTED:private-key]",
+        "[REDACTED:private-key]",
+        "done"
+    ]);
+    assert_eq!(seen, &expected);
+    assert_eq!(found.findings.len(), 4);
+}
