@@ -2,10 +2,17 @@
 //! field order, rotated by size.
 //!
 //! The writer appends a batch while it holds the audit database's write lock, so the processes
-//! sharing a file append and rotate it one at a time and its lines stay in id order. The file is
-//! opened anew for each batch: cheap, and it follows a rotation another process has just made.
-//! Should the database then fail to commit, the batch is written again when it is retried: a
-//! shipper may see such lines twice, and the ids tell the copies apart from new records.
+//! sharing a file append and rotate it one at a time and its lines stay in id order (but for the
+//! repeats below). The file is opened anew for each batch: cheap, and it follows a rotation
+//! another process has just made.
+//!
+//! The lines are written before the transaction commits. Should the commit then fail, the file
+//! keeps lines of records the database never took, and their ids are given again: to the same
+//! records when the batch is retried (the very same lines again, unless another writer chained
+//! on meanwhile), or to other records. Shippers should therefore de-duplicate on (`id`, `hash`):
+//! when an id appears again with another hash, the earlier line was never committed (an id the
+//! database took is never given again). The database stays the record: the last lines of a
+//! batch that failed may also never be followed by others with their ids.
 
 use std::ffi::OsString;
 use std::io::{self, Write};

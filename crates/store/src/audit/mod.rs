@@ -48,7 +48,11 @@ pub fn connect(dir: &std::path::Path) -> Result<Connection, StoreError> {
 }
 
 /// A value the redactor replaced: its type and keyed tag.
+///
+/// Unknown members are refused: the chain hash covers the parsed value, so a member added to the
+/// stored JSON would otherwise go unnoticed by verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SecretRef {
     pub kind: String,
     pub tag: String,
@@ -58,7 +62,7 @@ pub struct SecretRef {
 /// The field order is the order of the JSON object and of [`Entry::canonical`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    /// Assigned by [`append`]; consecutive.
+    /// Assigned by [`append`]; consecutive (a gap is a deletion, and stays one).
     pub id: i64,
     /// RFC 3339 UTC with milliseconds.
     pub at: String,
@@ -173,12 +177,25 @@ pub fn chain_head(tx: &Connection) -> rusqlite::Result<(i64, String)> {
 
 /// Appends `entries` in order inside `tx` (which must hold the write lock: an `IMMEDIATE`
 /// transaction), assigning each its id and chain hash.
+///
+/// Ids continue from the highest ever given (AUTOINCREMENT's `sqlite_sequence`), not from the
+/// newest record: after the newest records were deleted, their ids are not given again, so the
+/// gap stays for verification to report. The chain continues from the newest record there is.
 pub fn append(
     tx: &Transaction<'_>,
     redactor: &Redactor,
     entries: &mut [Entry],
 ) -> rusqlite::Result<()> {
-    let (mut id, mut previous) = chain_head(tx)?;
+    let (head, mut previous) = chain_head(tx)?;
+    let highest: i64 = tx
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'records'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let mut id = head.max(highest);
     let mut insert = tx.prepare_cached(&format!(
         "INSERT INTO records ({COLUMNS}) VALUES \
          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \

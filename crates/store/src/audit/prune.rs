@@ -1,5 +1,6 @@
 //! Retention: deleting the records older than `retention_days` and, while the database is larger
-//! than `max_bytes`, the oldest ones.
+//! than `max_bytes`, the oldest servers' stderr lines and then the oldest records: decisions are
+//! what the trail is for, so they make room for nothing less.
 //!
 //! Records are only ever deleted from the oldest id up, so the ones left still chain without a
 //! gap; before a deletion the anchor is moved to the newest record deleted, and its keyed MAC
@@ -15,7 +16,8 @@ use portcullis_core::audit::{AuditSettings, Redactor};
 use super::{anchor_mac, clock};
 use crate::StoreError;
 
-/// The share of the records deleted at a time while the database is too large, and the fewest.
+/// The share of the records (or stderr lines) deleted at a time while the database is too large,
+/// and the fewest.
 const SIZE_CHUNK_DIVISOR: i64 = 10;
 const SIZE_CHUNK_MIN: i64 = 1000;
 
@@ -47,6 +49,9 @@ pub fn prune(
     }
     if settings.max_bytes > 0 {
         while used_bytes(&tx)? > settings.max_bytes {
+            if delete_oldest_lines(&tx)? > 0 {
+                continue;
+            }
             let Some(last) = oldest_chunk_end(&tx)? else {
                 break;
             };
@@ -91,8 +96,19 @@ fn newest_expired(tx: &Transaction<'_>, cutoff: &str) -> rusqlite::Result<Option
     Ok(oldest.filter(|&oldest| oldest <= last).map(|_| last))
 }
 
+/// Deletes the oldest tenth of the stderr lines (at least [`SIZE_CHUNK_MIN`]); returns how many.
+fn delete_oldest_lines(tx: &Transaction<'_>) -> rusqlite::Result<usize> {
+    let count: i64 = tx.query_row("SELECT count(*) FROM stderr", [], |r| r.get(0))?;
+    let chunk = (count / SIZE_CHUNK_DIVISOR).max(SIZE_CHUNK_MIN);
+    tx.execute(
+        "DELETE FROM stderr WHERE rowid IN \
+         (SELECT rowid FROM stderr ORDER BY at, rowid LIMIT ?1)",
+        [chunk],
+    )
+}
+
 /// The last id of the oldest tenth of the records (at least [`SIZE_CHUNK_MIN`]), or `None` when
-/// there are none. Ids are consecutive, so the count is the span.
+/// there are none. Ids are consecutive (but for deletions), so the span is about the count.
 fn oldest_chunk_end(tx: &Transaction<'_>) -> rusqlite::Result<Option<i64>> {
     let span: Option<(i64, i64)> =
         tx.query_row("SELECT min(id), max(id) FROM records", [], |r| {
@@ -111,21 +127,28 @@ fn used_bytes(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
     Ok(u64::try_from(used).unwrap_or(0))
 }
 
-/// Moves the anchor to record `last` and deletes every record up to it; returns how many.
+/// Moves the anchor to the newest record up to id `last` and deletes every record up to it;
+/// returns how many. Should `last` fall in a gap (records deleted behind pruning's back), the
+/// anchor stays below the gap, which verification then still reports.
 fn delete_through(
     tx: &Transaction<'_>,
     redactor: &Redactor,
     last: i64,
     now: &str,
 ) -> rusqlite::Result<u64> {
-    let (count, last_hash): (i64, Option<String>) = tx.query_row(
-        "SELECT count(*), (SELECT hash FROM records WHERE id = ?1) FROM records WHERE id <= ?1",
-        [last],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let Some(last_hash) = last_hash.filter(|_| count > 0) else {
+    let newest: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, hash FROM records WHERE id <= ?1 ORDER BY id DESC LIMIT 1",
+            [last],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((last, last_hash)) = newest else {
         return Ok(0);
     };
+    let count: i64 = tx.query_row("SELECT count(*) FROM records WHERE id <= ?1", [last], |r| {
+        r.get(0)
+    })?;
     let before: i64 = tx
         .query_row("SELECT pruned FROM anchor", [], |r| r.get(0))
         .optional()?
@@ -286,6 +309,102 @@ pub(crate) mod tests {
             .query_row("PRAGMA freelist_count", [], |r| r.get(0))
             .unwrap();
         assert_eq!(pages, 0, "freed pages go back to the filesystem");
+    }
+
+    /// Adds `count` stderr lines of session `s`, one second apart from 2026-01-01 00:00:00.
+    fn insert_lines(conn: &mut Connection, count: usize) {
+        let tx = conn.transaction().unwrap();
+        let mut insert = tx
+            .prepare("INSERT INTO stderr (session, at, line) VALUES ('s', ?1, ?2)")
+            .unwrap();
+        for n in 0..count {
+            let at = format!(
+                "2026-01-01T{:02}:{:02}:{:02}.000Z",
+                n / 3600,
+                n / 60 % 60,
+                n % 60
+            );
+            insert.execute(params![at, "x".repeat(200)]).unwrap();
+        }
+        drop(insert);
+        tx.commit().unwrap();
+    }
+
+    fn used(conn: &mut Connection) -> u64 {
+        let tx = conn.transaction().unwrap();
+        used_bytes(&tx).unwrap()
+    }
+
+    #[test]
+    fn stderr_lines_go_before_records_while_the_database_is_too_large() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = connect(dir.path()).unwrap();
+        let redactor = Redactor::new([5; KEY_LEN]);
+        insert(&mut conn, &redactor, &["2026-01-01T00:00:00.000Z"; 5]);
+        insert_lines(&mut conn, 20_000);
+        let full = used(&mut conn);
+        let settings = AuditSettings {
+            max_bytes: full / 2,
+            ..days(0)
+        };
+        let pruned = prune(&mut conn, &redactor, &settings, Timestamp::now()).unwrap();
+        assert_eq!(pruned, 0, "no record goes while stderr lines can");
+        assert_eq!(chained_records(&conn, &redactor).len(), 5);
+        assert!(anchor(&conn, &redactor).is_none());
+        let (lines, oldest): (i64, String) = conn
+            .query_row("SELECT count(*), min(at) FROM stderr", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert!((1..20_000).contains(&lines), "{lines}");
+        assert!(
+            oldest.as_str() > "2026-01-01T00:00:00.000Z",
+            "the oldest go"
+        );
+        assert!(used(&mut conn) <= full / 2);
+    }
+
+    #[test]
+    fn pruning_ends_when_the_records_have_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = connect(dir.path()).unwrap();
+        let redactor = Redactor::new([5; KEY_LEN]);
+        let mut ats = vec!["2026-01-01T00:00:00.000Z"; 3];
+        ats.extend(["2026-01-20T00:00:00.000Z"; 3000]);
+        insert(&mut conn, &redactor, &ats);
+        // Deleted behind pruning's back: records 4 to 1500 are gone.
+        conn.execute("DELETE FROM records WHERE id BETWEEN 4 AND 1500", [])
+            .unwrap();
+        let survivors = |conn: &Connection| -> (i64, i64, i64) {
+            conn.query_row("SELECT count(*), min(id), max(id) FROM records", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap()
+        };
+        // By age: the last expired id (1500) is in the gap; the records before it still go.
+        let now = at("2026-01-25T00:00:00Z");
+        assert_eq!(prune(&mut conn, &redactor, &days(10), now).unwrap(), 3);
+        assert_eq!(anchor(&conn, &redactor).unwrap().0, 3);
+        assert_eq!(survivors(&conn), (1503, 1501, 3003));
+        // By size: the first chunk (1501 to 2500) ends in a gap, which must not stall pruning.
+        conn.execute("DELETE FROM records WHERE id BETWEEN 1502 AND 2600", [])
+            .unwrap();
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let settings = AuditSettings {
+                max_bytes: 1,
+                ..days(0)
+            };
+            let pruned = prune(&mut conn, &redactor, &settings, Timestamp::now()).unwrap();
+            let left: i64 = conn
+                .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+                .unwrap();
+            done.send((pruned, left)).unwrap();
+        });
+        let (pruned, left) = result
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("pruning ends");
+        assert_eq!((pruned, left), (404, 0));
     }
 
     #[test]

@@ -172,6 +172,7 @@ impl Chain {
 mod tests {
     use portcullis_core::audit::KEY_LEN;
 
+    use super::super::SecretRef;
     use super::super::read::tests::Trail;
     use super::super::tests::entry;
     use super::*;
@@ -270,6 +271,35 @@ mod tests {
         sql(&trail, "DELETE FROM records WHERE id >= 5");
         let missing = Problem::Missing { from: 5, to: 6 };
         assert_eq!(verify(&trail), broken(4, missing));
+    }
+
+    #[test]
+    fn records_appended_after_the_newest_were_deleted_keep_the_gap_visible() {
+        let mut trail = trail(5);
+        sql(&trail, "DELETE FROM records WHERE id >= 4");
+        // More records than were deleted: their ids pass the highest ever given.
+        let later = trail.append((5..8).map(entry).collect());
+        let ids: Vec<i64> = later.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [6, 7, 8], "ids deleted are not given again");
+        let missing = Problem::Missing { from: 4, to: 5 };
+        assert_eq!(verify(&trail), broken(3, missing));
+    }
+
+    #[test]
+    fn a_member_added_to_a_secret_is_altered() {
+        let mut trail = Trail::new();
+        let mut entries: Vec<Entry> = (0..3).map(entry).collect();
+        entries[1].secrets = vec![SecretRef {
+            kind: "github-token".into(),
+            tag: "0123abcd".into(),
+        }];
+        trail.append(entries);
+        sql(
+            &trail,
+            r#"UPDATE records SET secrets = '[{"kind":"github-token","tag":"0123abcd","note":"x"}]'
+               WHERE id = 2"#,
+        );
+        assert_eq!(verify(&trail), broken(1, Problem::Altered { id: 2 }));
     }
 
     #[test]

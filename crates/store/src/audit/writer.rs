@@ -60,7 +60,8 @@ pub struct Flushed {
     pub written: u64,
     /// Allowed records dropped because the writer was behind.
     pub dropped: u64,
-    /// Records lost because the database could not be written (in time).
+    /// Records lost because the database could not be written (in time), or because the writer
+    /// could take no more: past its hard limit, after `finish`, or once its thread had failed.
     pub unwritten: u64,
 }
 
@@ -69,6 +70,9 @@ pub struct Flushed {
 struct Limits {
     /// Events waiting for the writer thread; beyond, allowed ones are dropped.
     events: usize,
+    /// Events waiting in all; beyond, even those that must be kept are refused and counted as
+    /// unwritten, so that a stuck writer cannot grow memory without end. At least `events`.
+    events_max: usize,
     /// Payload bytes waiting (by `Event::bytes`); beyond, payloads are not kept for a summary.
     payload_bytes: u64,
     /// Server stderr lines waiting; beyond, lines are dropped.
@@ -86,6 +90,7 @@ struct Limits {
 impl Limits {
     const DEFAULT: Limits = Limits {
         events: 8192,
+        events_max: 100_000,
         payload_bytes: 64 << 20,
         lines: 4096,
         pending: 100_000,
@@ -144,7 +149,7 @@ impl AuditWriter {
     /// Stops accepting records, writes what is queued (waiting at most `within`, even when the
     /// database is locked), records the session's end, and says what happened. What could not
     /// be written in time is counted as unwritten and reported on stderr. Later calls return
-    /// the same figures.
+    /// the same figures, and count as unwritten any event recorded after the first.
     pub fn finish(&self, within: Duration) -> Flushed {
         match &self.shared {
             Some(shared) => shared.finish(Instant::now() + within),

@@ -20,6 +20,12 @@ pub(super) fn entry(
     detail: Detail,
 ) -> Entry {
     let Queued { event, shed, .. } = queued;
+    #[cfg(test)]
+    assert_ne!(
+        event.method,
+        super::tests::PANIC_METHOD,
+        "a test made the audit writer panic"
+    );
     let mut leaks = Leaks {
         redactor,
         found: Vec::new(),

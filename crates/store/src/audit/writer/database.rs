@@ -1,11 +1,11 @@
 //! The writer thread's hold on the audit database: the key and the connection, opened when first
 //! needed and again after a failure, and the transactions that write a batch and end a session.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use portcullis_core::audit::Redactor;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SessionInfo;
 use super::convert;
@@ -22,6 +22,16 @@ pub(super) enum Unavailable {
     Key(#[from] KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The key is gone but the trail it chained is not: a new key would break every record
+    /// written with it, and those after.
+    #[error(
+        "the audit key {} is missing but {} already holds records written with it: restore the \
+         key from a copy, or move {} away to start a new trail",
+        key.display(),
+        db.display(),
+        db.display()
+    )]
+    KeyMissing { key: PathBuf, db: PathBuf },
 }
 
 impl From<rusqlite::Error> for Unavailable {
@@ -78,7 +88,7 @@ impl Database {
             Some(redactor) => redactor,
             None => {
                 crate::create_private_dir(&self.dir)?;
-                key::load_or_create(&self.dir)?
+                load_key(&self.dir)?
             }
         };
         let redactor = self.redactor.insert(redactor);
@@ -138,7 +148,8 @@ impl Database {
             )?;
         }
         // Inside the transaction: the write lock keeps the file's lines in id order across
-        // processes. A copy that fails is reported and does not hold the database back.
+        // processes. Should the commit fail, the lines stay (see the jsonl module on
+        // de-duplicating). A copy that fails is reported and does not hold the database back.
         if let Some(jsonl) = jsonl {
             jsonl.append(records);
         }
@@ -171,6 +182,42 @@ impl Database {
             );
         }
     }
+}
+
+/// The installation's key, created only for a new trail. A database that holds records or an
+/// anchor was chained with a key: were a new one made, every record written after would fail
+/// verification, and the old ones could no longer be verified.
+fn load_key(dir: &Path) -> Result<Redactor, Unavailable> {
+    if let Some(redactor) = key::load(dir)? {
+        return Ok(redactor);
+    }
+    if !holds_a_trail(dir)? {
+        return Ok(key::load_or_create(dir)?);
+    }
+    // Another wrapper may have just made the key for a new trail, and written to it since.
+    match key::load(dir)? {
+        Some(redactor) => Ok(redactor),
+        None => Err(Unavailable::KeyMissing {
+            key: dir.join(key::FILE_NAME),
+            db: dir.join(FILE_NAME),
+        }),
+    }
+}
+
+/// Whether the audit database in `dir` holds records, or the anchor pruning leaves.
+fn holds_a_trail(dir: &Path) -> Result<bool, Unavailable> {
+    if matches!(dir.join(FILE_NAME).try_exists(), Ok(false)) {
+        return Ok(false);
+    }
+    let conn = crate::audit::connect(dir)?;
+    let found = conn
+        .query_row(
+            "SELECT 1 FROM records UNION ALL SELECT 1 FROM anchor LIMIT 1",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// The session's row, if there is none yet.

@@ -1,8 +1,11 @@
 //! The hand-over between the relay and the writer thread: a bounded queue under one short lock.
 //!
 //! A full queue drops allowed events and counts them; an event that must be kept (deny, ask,
-//! quarantine) is always queued, and loses only its payload when the payload budget is spent,
-//! its summary then saying why.
+//! quarantine) is still queued, and loses only its payload when the payload budget is spent, its
+//! summary then saying why, up to a hard limit: a writer that is stuck (an unreadable key, a
+//! locked database) must not let a flood of denials grow memory without end. Past that limit,
+//! after `finish`, and once the writer thread has failed, events are refused and counted as
+//! unwritten, lines as dropped.
 //!
 //! Waking a sleeping thread takes a system call, which costs the relay several microseconds. So
 //! the relay signals the writer thread only when it sleeps; for a second after it last took work
@@ -56,6 +59,27 @@ pub(super) struct Progress {
     pub held: u64,
 }
 
+/// What the writer thread wrote and lost, set once it ends (or by `finish` or `fail` for it).
+/// What the queue refused is added when it is reported ([`State::report`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Outcome {
+    pub written: u64,
+    /// Records the writer thread took and could not write.
+    pub lost: u64,
+}
+
+/// What the queue lost so far.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Losses {
+    /// Allowed events dropped because the queue was full.
+    pub dropped: u64,
+    /// Events not queued at all (past the hard limit, after `finish`, after the writer thread
+    /// failed): unwritten.
+    pub refused: u64,
+    /// Stderr lines dropped.
+    pub lines_dropped: u64,
+}
+
 /// The state the relay and the writer thread share.
 pub(super) struct Shared {
     state: Mutex<State>,
@@ -76,16 +100,34 @@ struct State {
     events: VecDeque<Queued>,
     payload_bytes: u64,
     lines: VecDeque<RawLine>,
-    dropped: u64,
-    lines_dropped: u64,
+    losses: Losses,
     /// The writer thread is waiting on `work` and must be signalled.
     writer_waiting: bool,
     /// When the writer thread last took something.
     last_work: Option<Instant>,
     closing: Option<Instant>,
+    /// The writer thread panicked: nothing is queued any more.
+    failed: bool,
     progress: Progress,
-    /// Set once, by the writer thread when it ends or by `finish` when it stops waiting.
-    outcome: Option<Flushed>,
+    /// Set once: by the writer thread when it ends, by `fail` when it panicked, or by `finish`
+    /// when it stops waiting.
+    outcome: Option<Outcome>,
+}
+
+impl State {
+    /// The figures `finish` reports: the writer's, and what the queue refused since.
+    fn report(&self) -> Option<Flushed> {
+        self.outcome.map(|outcome| Flushed {
+            written: outcome.written,
+            dropped: self.losses.dropped,
+            unwritten: outcome.lost + self.losses.refused,
+        })
+    }
+
+    /// Whether nothing will take another event or line.
+    fn refusing(&self) -> bool {
+        self.closing.is_some() || self.failed
+    }
 }
 
 impl Shared {
@@ -116,12 +158,18 @@ impl Shared {
             return;
         }
         let mut state = self.lock();
-        if state.closing.is_some() {
-            return;
-        }
-        let keep = event.verdict.must_keep();
-        if state.events.len() >= self.limits.events && !keep {
-            state.dropped += 1;
+        let queued = state.events.len();
+        let lost = if state.refusing() {
+            Some(&mut state.losses.refused)
+        } else if queued >= self.limits.events && !event.verdict.must_keep() {
+            Some(&mut state.losses.dropped)
+        } else if queued >= self.limits.events_max {
+            Some(&mut state.losses.refused)
+        } else {
+            None
+        };
+        if let Some(count) = lost {
+            *count += 1;
             drop(state);
             // The event is freed here, outside the lock.
             return;
@@ -157,11 +205,8 @@ impl Shared {
             bytes: line.to_vec(),
         };
         let mut state = self.lock();
-        if state.closing.is_some() {
-            return;
-        }
-        if state.lines.len() >= self.limits.lines {
-            state.lines_dropped += 1;
+        if state.refusing() || state.lines.len() >= self.limits.lines {
+            state.losses.lines_dropped += 1;
             return;
         }
         state.lines.push_back(line);
@@ -233,10 +278,9 @@ impl Shared {
         }
     }
 
-    /// Allowed events dropped, and stderr lines dropped, so far.
-    pub fn dropped(&self) -> (u64, u64) {
-        let state = self.lock();
-        (state.dropped, state.lines_dropped)
+    /// What the queue lost so far.
+    pub fn losses(&self) -> Losses {
+        self.lock().losses
     }
 
     /// Empties the queue once the writer has given up; returns how many events and lines it held.
@@ -254,28 +298,63 @@ impl Shared {
         self.lock().progress
     }
 
+    #[cfg(test)]
+    pub fn queued(&self) -> usize {
+        self.lock().events.len()
+    }
+
+    #[cfg(test)]
+    pub fn failed(&self) -> bool {
+        self.lock().failed
+    }
+
     pub fn publish(&self, progress: Progress) {
         self.lock().progress = progress;
     }
 
     /// Called by the writer thread as it ends: records `outcome` for `finish`, unless `finish`
-    /// already stopped waiting. Returns whether it was recorded (and is the writer's to report).
-    pub fn complete(&self, outcome: Flushed) -> bool {
+    /// already stopped waiting. Returns the figures `finish` reports when it was recorded (and is
+    /// the writer's to report).
+    pub fn complete(&self, outcome: Outcome) -> Option<Flushed> {
         let mut state = self.lock();
         if state.outcome.is_some() {
-            return false;
+            return None;
         }
         state.outcome = Some(outcome);
         self.done.notify_all();
-        true
+        state.report()
+    }
+
+    /// Called when the writer thread panicked: says so once, refuses (and counts) whatever comes
+    /// from now on, counts what was waiting as lost, and lets `finish` return at once.
+    pub fn fail(&self, why: &str) {
+        let mut state = self.lock();
+        state.failed = true;
+        let events = std::mem::take(&mut state.events);
+        let lines = std::mem::take(&mut state.lines);
+        state.payload_bytes = 0;
+        state.losses.refused += events.len() as u64;
+        state.losses.lines_dropped += lines.len() as u64;
+        if state.outcome.is_none() {
+            let progress = state.progress;
+            state.outcome = Some(Outcome {
+                written: progress.written,
+                lost: progress.unwritten + progress.held,
+            });
+            self.done.notify_all();
+        }
+        drop(state);
+        drop((events, lines));
+        tracing::warn!("the audit writer failed: {why}; this session's later records are not kept");
     }
 
     /// Stops accepting records and waits for the writer thread until `deadline`. Should it still
     /// be busy then (a locked database), it is left to end with the process and everything it has
-    /// not written yet is counted as unwritten.
+    /// not written yet is counted as unwritten. A writer thread that failed is not waited for.
     pub fn finish(&self, deadline: Instant) -> Flushed {
         let mut state = self.lock();
-        if state.closing.is_none() {
+        let first = state.closing.is_none();
+        if first {
             state.closing = Some(deadline);
             self.work.notify_one();
         }
@@ -285,19 +364,17 @@ impl Shared {
             if now >= deadline {
                 gave_up = true;
                 let progress = state.progress;
-                let outcome = Flushed {
+                state.outcome = Some(Outcome {
                     written: progress.written,
-                    dropped: state.dropped,
-                    unwritten: progress.unwritten + progress.held + state.events.len() as u64,
-                };
-                if outcome.unwritten > 0 {
+                    lost: progress.unwritten + progress.held + state.events.len() as u64,
+                });
+                let unwritten = state.report().unwrap_or_default().unwritten;
+                if unwritten > 0 {
                     tracing::warn!(
-                        "{} audit records could not be written (the audit store did not take \
-                         them in time)",
-                        outcome.unwritten
+                        "{unwritten} audit records could not be written (the audit store did not \
+                         take them in time)"
                     );
                 }
-                state.outcome = Some(outcome);
                 break;
             }
             state = self
@@ -306,7 +383,13 @@ impl Shared {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        let outcome = state.outcome.clone().unwrap_or_default();
+        let outcome = state.report().unwrap_or_default();
+        if first && state.failed && outcome.unwritten > 0 {
+            tracing::warn!(
+                "{} audit records could not be written (the audit writer had failed)",
+                outcome.unwritten
+            );
+        }
         drop(state);
         let thread = self
             .thread
@@ -375,13 +458,47 @@ mod tests {
         ] {
             shared.push_event(event(verdict, 10));
         }
-        assert_eq!(shared.dropped(), (7, 0));
+        assert_eq!(
+            shared.losses(),
+            Losses {
+                dropped: 7,
+                ..Losses::default()
+            }
+        );
         let verdicts: Vec<Verdict> = take_all(&shared).iter().map(|q| q.event.verdict).collect();
         use Verdict::*;
         assert_eq!(
             verdicts,
             [Allow, Allow, Allow, Allow, Deny, Ask, Quarantine]
         );
+    }
+
+    #[test]
+    fn past_the_hard_limit_even_events_that_must_be_kept_are_refused_and_counted() {
+        let shared = Shared::new(
+            &AuditSettings::default(),
+            Limits {
+                events: 2,
+                events_max: 4,
+                ..Limits::DEFAULT
+            },
+        );
+        for _ in 0..3 {
+            shared.push_event(event(Verdict::Allow, 10));
+        }
+        for _ in 0..10 {
+            shared.push_event(event(Verdict::Deny, 10));
+        }
+        assert_eq!(shared.queued(), 4);
+        let losses = Losses {
+            dropped: 1,
+            refused: 8,
+            lines_dropped: 0,
+        };
+        assert_eq!(shared.losses(), losses);
+        use Verdict::*;
+        let verdicts: Vec<Verdict> = take_all(&shared).iter().map(|q| q.event.verdict).collect();
+        assert_eq!(verdicts, [Allow, Allow, Deny, Deny]);
     }
 
     #[test]

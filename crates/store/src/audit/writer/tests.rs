@@ -471,3 +471,157 @@ fn the_writer_prunes_when_it_starts() {
     let records = chained_records(&conn, &redactor(dir.path()));
     assert_eq!(records.iter().map(|e| e.id).collect::<Vec<_>>(), [2]);
 }
+
+#[test]
+fn a_missing_key_is_not_replaced_while_the_database_holds_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path(), AuditSettings::default(), quick());
+    for n in 0..3 {
+        first.record(event(Verdict::Deny, n));
+    }
+    assert_eq!(first.finish(Duration::from_secs(10)).written, 3);
+    let key_file = dir.path().join(key::FILE_NAME);
+    let saved = std::fs::read(&key_file).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+
+    let mut database = database::Database::new(dir.path().to_path_buf(), String::new());
+    let error = match database.open(&session()) {
+        Ok(_) => panic!("a new key was made for an existing trail"),
+        Err(error) => error.to_string(),
+    };
+    let db = dir.path().join(crate::audit::FILE_NAME);
+    let expected = format!(
+        "the audit key {} is missing but {} already holds records written with it: restore the \
+         key from a copy, or move {} away to start a new trail",
+        key_file.display(),
+        db.display(),
+        db.display()
+    );
+    assert_eq!(error, expected);
+
+    // A writer keeps its records waiting until the key is back.
+    let second = AuditWriter::start_with(
+        dir.path().to_path_buf(),
+        AuditSettings::default(),
+        session_named("s-2"),
+        quick(),
+    );
+    for n in 3..8 {
+        second.record(event(Verdict::Deny, n));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!key_file.exists(), "no new key was made");
+    std::fs::write(&key_file, saved).unwrap();
+    assert_eq!(second.finish(Duration::from_secs(10)).written, 5);
+    let conn = connect(dir.path()).unwrap();
+    assert_eq!(chained_records(&conn, &redactor(dir.path())).len(), 8);
+}
+
+#[test]
+fn a_key_is_made_for_a_database_without_records() {
+    let dir = tempfile::tempdir().unwrap();
+    // A database with its schema and a session, and no record or anchor.
+    let conn = connect(dir.path()).unwrap();
+    conn.execute_batch(
+        "INSERT INTO sessions (id, started_at, server, server_key, command, pid, version) \
+         VALUES ('old', '2026-01-01T00:00:00.000Z', 's', 'k', '[]', 1, 'v')",
+    )
+    .unwrap();
+    let mut database = database::Database::new(dir.path().to_path_buf(), String::new());
+    assert!(database.open(&session()).is_ok());
+    assert!(dir.path().join(key::FILE_NAME).exists());
+}
+
+#[test]
+fn events_and_lines_that_arrive_after_finish_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = AuditSettings {
+        stderr: true,
+        ..AuditSettings::default()
+    };
+    let writer = start(dir.path(), settings, quick());
+    writer.record(event(Verdict::Deny, 1));
+    let flushed = writer.finish(Duration::from_secs(10));
+    assert_eq!(flushed.written, 1);
+    writer.record(event(Verdict::Deny, 2));
+    writer.record(event(Verdict::Allow, 3));
+    writer.stderr(b"too late");
+    let again = writer.finish(Duration::ZERO);
+    assert_eq!(
+        again,
+        Flushed {
+            written: 1,
+            dropped: 0,
+            unwritten: 2
+        }
+    );
+    let losses = writer.shared.as_ref().unwrap().losses();
+    assert_eq!(losses.lines_dropped, 1, "the line");
+}
+
+#[test]
+fn a_stuck_writer_holds_a_bounded_queue_and_counts_the_rest_as_unwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    // A damaged key: nothing can be converted, so events wait in the queue.
+    std::fs::write(dir.path().join(key::FILE_NAME), "not hex").unwrap();
+    let limits = Limits {
+        events: 2,
+        events_max: 5,
+        ..quick()
+    };
+    let writer = start(dir.path(), AuditSettings::default(), limits);
+    for n in 0..10 {
+        writer.record(event(Verdict::Deny, n));
+    }
+    assert_eq!(writer.shared.as_ref().unwrap().queued(), 5);
+    let flushed = writer.finish(Duration::from_secs(5));
+    assert_eq!(
+        flushed,
+        Flushed {
+            written: 0,
+            dropped: 0,
+            unwritten: 10
+        }
+    );
+}
+
+/// Converting an event with this method panics (in tests only).
+pub(crate) const PANIC_METHOD: &str = "test/make-the-audit-writer-panic";
+
+#[test]
+fn a_writer_that_panics_counts_what_it_loses_and_finish_returns_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = AuditSettings {
+        stderr: true,
+        ..AuditSettings::default()
+    };
+    let writer = start(dir.path(), settings, quick());
+    let shared = writer.shared.as_ref().unwrap();
+    writer.record(event(Verdict::Deny, 1));
+    wait_for("the first record", || shared.progress().written == 1);
+    let mut fatal = event(Verdict::Deny, 2);
+    fatal.method = PANIC_METHOD.into();
+    writer.record(fatal);
+    wait_for("the writer to fail", || shared.failed());
+    for n in 3..13 {
+        writer.record(event(Verdict::Deny, n));
+    }
+    writer.stderr(b"after the failure");
+    assert_eq!(shared.queued(), 0, "nothing is queued for a dead writer");
+    let began = Instant::now();
+    let flushed = writer.finish(Duration::from_secs(10));
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(
+        flushed,
+        Flushed {
+            written: 1,
+            dropped: 0,
+            unwritten: 11
+        }
+    );
+    assert_eq!(shared.losses().lines_dropped, 1);
+}

@@ -4,8 +4,14 @@
 //! When the database cannot be written the converted records wait in memory ([`Pending`]), the
 //! user is told once, and the thread tries again after a wait that doubles up to a limit. Until
 //! the key has been read nothing can be converted, so events then wait in the queue (and, past
-//! its limit, are dropped like any the writer is too slow for).
+//! its limits, are dropped or refused like any the writer is too slow for). The key is created
+//! only for a new trail: one missing next to a database that holds records is an outage too.
+//!
+//! Should the thread panic, the queue is told ([`Shared::fail`]): from then on it refuses and
+//! counts every event, and `finish` returns at once.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +21,7 @@ use portcullis_core::audit::AuditSettings;
 use super::convert;
 use super::database::{Database, Unavailable};
 use super::pending::Pending;
-use super::queue::{Progress, Queued, RawLine, Shared};
+use super::queue::{Outcome, Progress, Queued, RawLine, Shared};
 use super::stderr::StderrFilter;
 use super::{Flushed, Limits, SessionInfo};
 use crate::audit::jsonl::JsonlCopy;
@@ -76,7 +82,18 @@ impl Worker {
         }
     }
 
-    pub fn run(mut self) {
+    /// The thread's body. A panic (a detector tripping on odd input, say) must neither go
+    /// unnoticed nor leave the queue growing and `finish` waiting its whole deadline: the shared
+    /// state is marked failed, which counts everything from then on as lost.
+    pub fn run(self) {
+        let shared = Arc::clone(&self.shared);
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(move || self.work()));
+        if let Err(panic) = ran {
+            shared.fail(panic_message(panic.as_ref()));
+        }
+    }
+
+    fn work(mut self) {
         yield_to_the_relay();
         loop {
             let taken = self
@@ -108,6 +125,14 @@ impl Worker {
         let Some(redactor) = self.db.redactor() else {
             return;
         };
+        // Counted as held while they are converted, should converting one panic.
+        if !events.is_empty() {
+            self.shared.publish(Progress {
+                written: self.written,
+                unwritten: self.pending.records_lost,
+                held: (self.pending.records.len() + events.len()) as u64,
+            });
+        }
         let detail = self.settings.detail;
         let session = &self.session;
         self.pending.push_records(
@@ -210,20 +235,22 @@ impl Worker {
             }
         }
         let (events_left, lines_left) = self.shared.discard();
-        let (dropped, lines_dropped) = self.shared.dropped();
-        let unwritten = self.pending.records_lost + self.pending.records.len() as u64 + events_left;
-        let lines_lost =
-            lines_dropped + self.pending.lines_lost + self.pending.lines.len() as u64 + lines_left;
+        let lost = self.pending.records_lost + self.pending.records.len() as u64 + events_left;
+        let losses = self.shared.losses();
+        let lines_lost = losses.lines_dropped
+            + self.pending.lines_lost
+            + self.pending.lines.len() as u64
+            + lines_left;
         let left = deadline.saturating_duration_since(Instant::now());
         if self.db.set_patience(left).is_ok() {
-            self.db.record_end(&self.session, dropped, unwritten);
+            let unwritten = lost + losses.refused;
+            self.db.record_end(&self.session, losses.dropped, unwritten);
         }
-        let outcome = Flushed {
+        let outcome = Outcome {
             written: self.written,
-            dropped,
-            unwritten,
+            lost,
         };
-        if self.shared.complete(outcome) {
+        if let Some(Flushed { unwritten, .. }) = self.shared.complete(outcome) {
             if unwritten > 0 {
                 tracing::warn!("{unwritten} audit records could not be written");
             }
@@ -233,6 +260,17 @@ impl Worker {
                 );
             }
         }
+    }
+}
+
+/// What a panic said, for the message that the writer failed.
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text
+    } else {
+        "a panic"
     }
 }
 
