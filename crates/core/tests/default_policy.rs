@@ -636,6 +636,14 @@ fn attacks() -> Vec<(&'static str, Value, &'static str)> {
             json!({"pem": format!("-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEAx9zQ8mLr3vT5nW2pK7yB4cD6fG1hJ0kM9sU2xZ5aE8iO3uY7".repeat(4))}),
             "secrets-in-arguments",
         ),
+        // A private key sent one line per string: no line looks secret on its own.
+        (
+            "write_lines",
+            json!({"path": "id", "lines": ["-----BEGIN RSA PRIVATE KEY-----",
+                "MIIEowIBAAKCAQEAx9zQ8mLr3vT5nW2pK7yB4cD6fG1hJ0kM9sU2xZ5aE8iO3uY7",
+                "-----END RSA PRIVATE KEY-----"]}),
+            "secrets-in-arguments",
+        ),
         (
             "query",
             json!({"url": "postgres://app:Zq8!vR3xT9wK@db.internal:5432/prod"}),
@@ -652,6 +660,12 @@ fn attacks() -> Vec<(&'static str, Value, &'static str)> {
 /// Normal development work that must pass untouched.
 fn benign() -> Vec<(&'static str, Value)> {
     vec![
+        // Documentation that shows what a key file looks like, without a key in it.
+        (
+            "write_lines",
+            json!({"path": "docs/keys.md", "lines": ["A key file starts with",
+                "-----BEGIN RSA PRIVATE KEY-----", "and ends with the matching END line.", "Never commit one."]}),
+        ),
         ("read_file", json!({"path": "src/main.rs"})),
         (
             "read_file",

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::redact::{Leak, Redactor};
-use crate::detect::key_block::KeyBlock;
+use crate::detect::key_block::key_lines;
 
 /// What a line of a private key printed one line per string is summarized as.
 const KEY_LINE: &str = "[REDACTED:private-key]";
@@ -134,19 +134,15 @@ impl Summarizer<'_> {
     /// Which items of an array are lines of a private key printed one line per string; each such
     /// key is recorded as a leak.
     fn key_lines(&mut self, items: &[Value]) -> Vec<bool> {
-        let mut block = KeyBlock::default();
+        let covered = key_lines(items.iter().map(Value::as_str));
         let mut key = String::new();
-        let mut covered = Vec::with_capacity(items.len());
-        for item in items {
-            let line = item.as_str().unwrap_or_default();
-            let inside = item.is_string() && block.covers(line);
+        for (item, &inside) in items.iter().zip(&covered) {
             if inside {
-                key.push_str(line);
+                key.push_str(item.as_str().unwrap_or_default());
                 key.push('\n');
             } else if !key.is_empty() {
                 self.key_leak(&std::mem::take(&mut key));
             }
-            covered.push(inside);
         }
         if !key.is_empty() {
             self.key_leak(&key);

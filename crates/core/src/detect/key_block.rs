@@ -20,6 +20,67 @@ impl KeyBlock {
     }
 }
 
+/// Where the first private key block with a body (a base64 line between its BEGIN and END lines)
+/// starts in `lines`; `None` items are not text. A BEGIN line alone is documentation, not a key.
+pub fn find_key<'a>(lines: impl IntoIterator<Item = Option<&'a str>>) -> Option<usize> {
+    let mut block = KeyBlock::default();
+    let mut start = None;
+    for (i, line) in lines.into_iter().enumerate() {
+        let was_open = block.open;
+        let Some(line) = line.filter(|line| block.covers(line)) else {
+            start = None;
+            continue;
+        };
+        if !was_open {
+            start = Some(i);
+        }
+        if is_body(line) {
+            return start;
+        }
+    }
+    None
+}
+
+/// Which of `lines` belong to a private key block with a body (as [`find_key`]); `None` items are
+/// not text.
+pub fn key_lines<'a>(lines: impl IntoIterator<Item = Option<&'a str>>) -> Vec<bool> {
+    let mut block = KeyBlock::default();
+    let mut marks = Vec::new();
+    // The current block: where it starts and whether a body line was seen.
+    let mut current: Option<(usize, bool)> = None;
+    for (i, line) in lines.into_iter().enumerate() {
+        let covered = line.is_some_and(|line| block.covers(line));
+        marks.push(false);
+        match (covered, &mut current) {
+            (true, Some((_, body))) => *body |= line.is_some_and(is_body),
+            (true, None) => current = Some((i, line.is_some_and(is_body))),
+            (false, _) => close(&mut current, &mut marks, i),
+        }
+        if covered && !block.open {
+            close(&mut current, &mut marks, i + 1);
+        }
+    }
+    let end = marks.len();
+    close(&mut current, &mut marks, end);
+    marks
+}
+
+/// Ends the current block before `end`, marking its lines when it had a body.
+fn close(current: &mut Option<(usize, bool)>, marks: &mut [bool], end: usize) {
+    if let Some((start, true)) = current.take() {
+        marks[start..end].iter_mut().for_each(|m| *m = true);
+    }
+}
+
+/// A line of a key's base64 body.
+fn is_body(line: &str) -> bool {
+    let line = line.trim();
+    line.len() >= 16
+        && line
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+}
+
 /// `-----BEGIN … PRIVATE KEY-----` (also `PGP PRIVATE KEY BLOCK`).
 fn begins(line: &str) -> bool {
     line.find("-----BEGIN")
@@ -53,6 +114,36 @@ mod tests {
             "done",
         ];
         assert_eq!(covered(&lines), [false, true, true, true, false]);
+    }
+
+    #[test]
+    fn a_key_needs_a_body_to_be_found() {
+        let key = [
+            Some("x"),
+            Some("-----BEGIN RSA PRIVATE KEY-----"),
+            Some("MIIEowIBAAKCAQEAx9zQ8mLr3vT5"),
+            Some("-----END RSA PRIVATE KEY-----"),
+        ];
+        assert_eq!(find_key(key), Some(1));
+        let doc = [
+            Some("-----BEGIN RSA PRIVATE KEY-----"),
+            Some("then the key"),
+            None,
+        ];
+        assert_eq!(find_key(doc), None);
+    }
+
+    #[test]
+    fn only_blocks_with_a_body_are_marked() {
+        let lines = [
+            Some("-----BEGIN RSA PRIVATE KEY-----"),
+            Some("MIIEowIBAAKCAQEAx9zQ8mLr3vT5"),
+            Some("-----END RSA PRIVATE KEY-----"),
+            Some("docs: a key starts with"),
+            Some("-----BEGIN RSA PRIVATE KEY-----"),
+            Some("and ends with an END line"),
+        ];
+        assert_eq!(key_lines(lines), [true, true, true, false, false, false]);
     }
 
     #[test]

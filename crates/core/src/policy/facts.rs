@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::CommandRecognizer;
 use super::path_index::{PathHits, PathIndex};
+use crate::detect::key_block::find_key;
 use crate::detect::paths::{
     CanonicalPath, PathContext, canonicalize, expand_on_disk, has_glob, looks_like_path,
 };
@@ -236,6 +237,15 @@ impl<'a> Facts<'a> {
                         out.push(SecretHit {
                             pointer: pointer.to_owned(),
                             kind: f.kind,
+                        });
+                    }
+                    // A private key sent one line per string: no line is a secret on its own.
+                    if let Value::Array(items) = node
+                        && let Some(first) = find_key(items.iter().map(Value::as_str))
+                    {
+                        out.push(SecretHit {
+                            pointer: format!("{pointer}/{first}"),
+                            kind: SecretKind::PrivateKey,
                         });
                     }
                 });

@@ -22,7 +22,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use super::Denial;
 use crate::detect::hidden;
 use crate::detect::instructions::injection::{self, InjectionFinding};
-use crate::detect::key_block::KeyBlock;
+use crate::detect::key_block::key_lines;
 use crate::detect::pii::{self, PiiKinds};
 use crate::detect::secrets::{self, SecretKind};
 use crate::json::edit::{Edits, encode_string};
@@ -317,11 +317,7 @@ impl<'t> Walker<'_, 't, '_> {
         if !self.secrets {
             return Vec::new();
         }
-        let mut block = KeyBlock::default();
-        items
-            .iter()
-            .map(|item| item.as_str().is_some_and(|line| block.covers(line)))
-            .collect()
+        key_lines(items.iter().map(Node::as_str))
     }
 
     /// A line of a private key sent one line per string: acted on as a private key, whole.
