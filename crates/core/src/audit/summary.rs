@@ -29,9 +29,11 @@ pub fn summarize(value: &Value, redactor: &Redactor) -> (String, Vec<Leak>) {
     };
     s.value(value, None);
     let mut summary = s.out;
-    if let Some((cut, _)) = summary.char_indices().nth(SUMMARY_MAX) {
-        summary.truncate(cut);
-        summary.push('…');
+    if let Some(short) = shorten(&summary, SUMMARY_MAX) {
+        // What is left of a cut can read as a value of its own: search it once more.
+        let again = redactor.text(&short);
+        s.leaks.extend(again.leaks);
+        summary = again.text.into_owned();
     }
     let mut leaks = s.leaks;
     leaks.sort();
@@ -123,8 +125,13 @@ impl Summarizer<'_> {
         let redacted = self.redactor.text_under(key, text);
         self.leaks.extend(redacted.leaks);
         let text = &redacted.text;
-        let shown = match text.char_indices().nth(STRING_MAX) {
-            Some((cut, _)) => format!("{}…", &text[..cut]),
+        let shown = match shorten(text, STRING_MAX) {
+            // What is left of a cut can read as a value of its own: search it once more.
+            Some(short) => {
+                let again = self.redactor.text(&short);
+                self.leaks.extend(again.leaks);
+                again.text.into_owned()
+            }
             None => text.to_string(),
         };
         self.out
@@ -187,6 +194,24 @@ impl Summarizer<'_> {
     }
 }
 
+/// `text` cut to at most `max` characters and marked `…`, or `None` when it is short enough. A cut
+/// never splits a word: the piece of a long number or token left before the cut could look like
+/// something else (the first 16 digits of a 40-digit number pass for a card number), so the
+/// whole word goes.
+fn shorten(text: &str, max: usize) -> Option<String> {
+    let (cut, _) = text.char_indices().nth(max)?;
+    let word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=' | '.');
+    let mut end = cut;
+    if text[cut..].starts_with(word) {
+        end = text[..cut]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !word(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+    }
+    Some(format!("{}…", &text[..end]))
+}
+
 /// The member of a content block that holds base64 bytes (`data` of an image or audio block,
 /// `blob` of a resource).
 fn base64_member(object: &Value) -> Option<&'static str> {
@@ -230,6 +255,24 @@ mod tests {
         assert_eq!(leaks.len(), 1, "the cut-off secret is still listed");
         let (text, _) = summary(json!("y ".repeat(5000)));
         assert!(text.chars().count() <= SUMMARY_MAX + 1);
+    }
+
+    #[test]
+    fn a_cut_never_leaves_part_of_a_word() {
+        // Found by fuzzing: the first 16 digits of a longer number are a valid card number.
+        let digits = format!(
+            "{} 6614444444448166481661444444444444448144",
+            "x ".repeat(70)
+        );
+        let (text, _) = summary(json!([digits]));
+        assert!(!text.contains("6614"), "{text}");
+        assert!(text.ends_with("x  …\"]"), "{text}");
+        assert_eq!(shorten("short", 10), None);
+        assert_eq!(
+            shorten("abcdefghij klm", 12).as_deref(),
+            Some("abcdefghij …")
+        );
+        assert_eq!(shorten("ab΅cdefgh", 5).as_deref(), Some("ab΅…"));
     }
 
     #[test]
