@@ -53,7 +53,7 @@ impl ServerIdentity {
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part.as_bytes());
         }
-        hex(&hasher.finalize())
+        hex::encode(hasher.finalize())
     }
 }
 
@@ -72,7 +72,7 @@ pub struct Definition {
 impl Definition {
     pub fn new(kind: ItemKind, name: &str, value: &Value) -> Self {
         let canonical = canonical_json(value);
-        let hash = hex(&Sha256::digest(canonical.as_bytes()));
+        let hash = hex::encode(Sha256::digest(canonical.as_bytes()));
         Self {
             kind,
             name: name.to_owned(),
@@ -270,14 +270,6 @@ fn write_canonical(value: &Value, top: bool, out: &mut String) {
         }
         scalar => out.push_str(&scalar.to_string()),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]

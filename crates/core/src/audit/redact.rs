@@ -63,7 +63,7 @@ impl Redactor {
         let mut mac = self.mac(b"portcullis audit secret tag\0");
         mac.update(value.as_bytes());
         let digest = mac.finalize().into_bytes();
-        hex(&digest)[..TAG_HEX].to_owned()
+        hex::encode(digest)[..TAG_HEX].to_owned()
     }
 
     /// A keyed digest over `parts`, for the store's hash chain (domain-separated from tags).
@@ -73,7 +73,7 @@ impl Redactor {
             mac.update(&(part.len() as u64).to_le_bytes());
             mac.update(part);
         }
-        hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 
     fn mac(&self, domain: &[u8]) -> Hmac<Sha256> {
@@ -184,10 +184,6 @@ fn repeats(text: &str, found: &[(Range<usize>, DataKind)]) -> Vec<(Range<usize>,
         }
     }
     more
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

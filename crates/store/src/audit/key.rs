@@ -71,8 +71,7 @@ pub fn load_or_create(dir: &Path) -> Result<Redactor, KeyError> {
         .prefix(".audit.key.")
         .tempfile_in(dir)
         .map_err(created)?;
-    let text: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    tmp.write_all(format!("{text}\n").as_bytes())
+    tmp.write_all(format!("{}\n", hex::encode(key)).as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(created)?;
     match std::fs::hard_link(tmp.path(), &path) {
@@ -83,14 +82,9 @@ pub fn load_or_create(dir: &Path) -> Result<Redactor, KeyError> {
     load(dir)?.ok_or(KeyError::Malformed { path })
 }
 
-fn parse(hex: &str) -> Option<[u8; KEY_LEN]> {
-    if hex.len() != KEY_LEN * 2 || !hex.is_ascii() {
-        return None;
-    }
+fn parse(text: &str) -> Option<[u8; KEY_LEN]> {
     let mut key = [0u8; KEY_LEN];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).ok()?;
-    }
+    hex::decode_to_slice(text, &mut key).ok()?;
     Some(key)
 }
 

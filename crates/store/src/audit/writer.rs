@@ -50,7 +50,7 @@ pub fn new_session_id() -> String {
             .as_nanos() as u64;
         bytes = (nanos ^ u64::from(std::process::id()).rotate_left(40)).to_be_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// What became of a session's records, once the writer has finished.
