@@ -32,6 +32,17 @@ pub enum Kind {
     Error,
 }
 
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Request => "request",
+            Kind::Notification => "notification",
+            Kind::Response => "response",
+            Kind::Error => "error",
+        }
+    }
+}
+
 /// A request id in a form usable as a map key: its compact JSON text (`0`, `"abc"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IdKey(pub String);

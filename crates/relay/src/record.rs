@@ -3,6 +3,7 @@
 //! Building an event costs a few small allocations; the payload is moved, not copied, and all
 //! redaction and writing happen behind the sink, off the relay's path.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -104,7 +105,7 @@ impl Recorder {
             verdict: Verdict::Allow,
             outcome: None,
             rule: None,
-            reason: String::new(),
+            reason: Cow::Borrowed(""),
             evidence: Vec::new(),
             bytes: bytes as u64,
             added: Default::default(),
@@ -132,7 +133,8 @@ impl Recorder {
                 Removal::Held(_) => Verdict::Quarantine,
             };
             item.rule = Some(removal.rule());
-            item.reason = format!("the {kind} was removed from the list: {}", removal.reason());
+            item.reason =
+                format!("the {kind} was removed from the list: {}", removal.reason()).into();
             self.events.push(item);
         }
         classify(&mut event, &judged);
@@ -159,7 +161,7 @@ impl Recorder {
         });
         event.verdict = Verdict::Deny;
         event.rule = Some(INVALID_MESSAGE.to_owned());
-        event.reason = why.to_owned();
+        event.reason = why.to_owned().into();
         self.events.push(event);
     }
 }
@@ -226,7 +228,7 @@ fn classify(event: &mut Event, judged: &Judged<'_>) {
                         .map(|(kind, name, r)| format!("removed {kind} {name}: {}", r.rule())),
                 )
                 .collect();
-            event.reason = describe_changes(report);
+            event.reason = describe_changes(report).into();
             if judged.monitor && judged.rewritten {
                 event.outcome = Some("forwarded unchanged: monitor mode changes nothing".into());
             }
@@ -243,7 +245,7 @@ fn classify(event: &mut Event, judged: &Judged<'_>) {
 
 fn set_decision(event: &mut Event, decision: &Decision) {
     event.rule = decision.rule.clone();
-    event.reason = decision.reason.clone().into_owned();
+    event.reason = decision.reason.clone();
     event.evidence = decision.evidence.clone();
 }
 

@@ -10,6 +10,7 @@ mod redact;
 mod settings;
 mod summary;
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
@@ -92,7 +93,9 @@ pub struct Event {
     pub outcome: Option<String>,
     /// The rule or detector that decided; `None` for the default.
     pub rule: Option<String>,
-    pub reason: String,
+    /// Borrowed when the policy's reason is static (the default's), so that the event of an
+    /// ordinary allowed message costs no copy of it.
+    pub reason: Cow<'static, str>,
     /// The canonical forms that matched (resolved paths, parsed commands, finding locations).
     pub evidence: Vec<String>,
     /// The message's size on the wire.

@@ -3,7 +3,6 @@
 //! tag.
 
 use portcullis_core::audit::{Detail, Leak, Redactor, command_words, summarize};
-use portcullis_core::message::Kind;
 
 use super::SessionInfo;
 use super::queue::Queued;
@@ -47,7 +46,7 @@ pub(super) fn entry(
         server_key: session.server_key.clone(),
         client: leaks.optional(event.client.as_deref()),
         direction: event.direction.name().to_owned(),
-        kind: kind_name(event.kind).to_owned(),
+        kind: event.kind.name().to_owned(),
         method: leaks.text(&event.method),
         target: leaks.optional(event.target.as_deref()),
         rpc_id: leaks.optional(event.rpc_id.as_deref()),
@@ -73,15 +72,6 @@ pub(super) fn command(words: &[String], redactor: &Redactor) -> String {
         .map(|(option, word)| redactor.text_under(option, word).text.into_owned())
         .collect();
     serde_json::to_string(&redacted).expect("strings serialize")
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Request => "request",
-        Kind::Notification => "notification",
-        Kind::Response => "response",
-        Kind::Error => "error",
-    }
 }
 
 /// Redacts texts and gathers what was taken out of them.
@@ -120,7 +110,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use portcullis_core::audit::{Event, KEY_LEN, Verdict};
-    use portcullis_core::message::Direction;
+    use portcullis_core::message::{Direction, Kind};
     use serde_json::json;
 
     use super::*;
@@ -141,7 +131,7 @@ mod tests {
             verdict: Verdict::Deny,
             outcome: Some("denied".into()),
             rule: Some("secrets".into()),
-            reason: format!("found {AWS_ID}"),
+            reason: format!("found {AWS_ID}").into(),
             evidence: vec![format!("card {CARD}"), "plain".into()],
             bytes: 321,
             added: Duration::from_micros(1500),

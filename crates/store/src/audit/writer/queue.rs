@@ -422,7 +422,7 @@ mod tests {
             verdict,
             outcome: None,
             rule: None,
-            reason: String::new(),
+            reason: "".into(),
             evidence: Vec::new(),
             bytes,
             added: Duration::ZERO,

@@ -221,7 +221,7 @@ fn no_secret_reaches_any_file_but_its_type_and_tag_do() {
     let reader = connect(dir.path()).unwrap();
     let writer = AuditWriter::start_with(dir.path().to_path_buf(), settings, command, quick());
     let mut denied = event(Verdict::Deny, 1);
-    denied.reason = format!("the arguments hold {TOKEN}");
+    denied.reason = format!("the arguments hold {TOKEN}").into();
     denied.evidence = vec![aws.clone(), format!("card {CARD}")];
     denied.target = Some(format!("https://api.example.com/?key={TOKEN}"));
     denied.rpc_id = Some(format!("\"{CARD}\""));
