@@ -292,14 +292,17 @@ pub(crate) mod tests {
             batch[1].hash,
             batch[1].chain_hash(&redactor, &batch[0].hash)
         );
-        let read: Vec<Entry> = conn
-            .prepare(&format!("SELECT {COLUMNS} FROM records ORDER BY id"))
+        assert_eq!(all_records(&conn), batch);
+    }
+
+    /// Every record, oldest first, as stored.
+    pub(crate) fn all_records(conn: &Connection) -> Vec<Entry> {
+        conn.prepare(&format!("SELECT {COLUMNS} FROM records ORDER BY id"))
             .unwrap()
             .query_map([], Entry::from_row)
             .unwrap()
             .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(read, batch);
+            .unwrap()
     }
 
     #[test]

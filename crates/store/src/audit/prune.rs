@@ -177,8 +177,8 @@ pub(crate) mod tests {
     use portcullis_core::audit::KEY_LEN;
 
     use super::*;
-    use crate::audit::tests::entry;
-    use crate::audit::{COLUMNS, Entry, append, connect};
+    use crate::audit::tests::{all_records, entry};
+    use crate::audit::{Entry, append, connect};
 
     /// The anchor's `(last_id, last_hash, pruned)`, after checking its MAC.
     fn anchor(conn: &Connection, redactor: &Redactor) -> Option<(i64, String, i64)> {
@@ -205,13 +205,7 @@ pub(crate) mod tests {
         let (mut id, mut previous) = anchor(conn, redactor)
             .map(|(id, hash, _)| (id, hash))
             .unwrap_or_default();
-        let records: Vec<Entry> = conn
-            .prepare(&format!("SELECT {COLUMNS} FROM records ORDER BY id"))
-            .unwrap()
-            .query_map([], Entry::from_row)
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let records = all_records(conn);
         for record in &records {
             assert_eq!(record.id, id + 1, "consecutive ids");
             assert_eq!(
