@@ -1,0 +1,92 @@
+//! The daemon's Unix socket: in a directory only the user can open, and every connection's peer
+//! checked to be the same user. A process of another user cannot even reach the socket, and if it
+//! could (a shared, misconfigured directory), it would be refused.
+
+use std::path::{Path, PathBuf};
+
+use tokio::net::{UnixListener, UnixStream};
+
+/// Where the daemon keeps its files in the state directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonPaths {
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl DaemonPaths {
+    pub fn in_state_dir(state: &Path) -> Self {
+        let dir = state.join("daemon");
+        Self {
+            socket: dir.join("portcullis.sock"),
+            dir,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SocketError {
+    #[error("cannot create the daemon directory {}: {source}", path.display())]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {}: {source}", path.display())]
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Listens on the socket, replacing one a dead daemon left behind. The caller holds the daemon
+/// lock, so no live daemon listens there.
+pub fn listen(paths: &DaemonPaths) -> Result<UnixListener, SocketError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&paths.dir)
+        .map_err(|source| SocketError::Dir {
+            path: paths.dir.clone(),
+            source,
+        })?;
+    let _ = std::fs::remove_file(&paths.socket);
+    UnixListener::bind(&paths.socket).map_err(|source| SocketError::Bind {
+        path: paths.socket.clone(),
+        source,
+    })
+}
+
+/// Whether the peer of `stream` runs as this user.
+pub fn same_user(stream: &UnixStream) -> bool {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let me = unsafe { libc::getuid() };
+    stream.peer_cred().is_ok_and(|cred| cred.uid() == me)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_lives_in_a_private_directory_and_knows_its_peer() {
+        let state = tempfile::tempdir().unwrap();
+        let paths = DaemonPaths::in_state_dir(state.path());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = listen(&paths).unwrap();
+            // A stale socket file is replaced.
+            drop(listener);
+            let listener = listen(&paths).unwrap();
+            let client = UnixStream::connect(&paths.socket).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            assert!(same_user(&server));
+            assert!(same_user(&client));
+        });
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&paths.dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+}
