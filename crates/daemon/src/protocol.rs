@@ -38,7 +38,7 @@ pub enum Decision {
 pub enum Request {
     Ping,
     /// Hold this call until a person decides or its timeout passes.
-    Ask(Ask),
+    Ask(Box<Ask>),
     /// Stream pending asks and their outcomes (the terminal approver).
     Subscribe,
     /// A person's decision on a pending ask.
@@ -57,7 +57,7 @@ pub enum Response {
     Pong { version: String },
     Decided { id: String, decision: Decision },
     TimedOut { id: String },
-    Pending(Ask),
+    Pending(Box<Ask>),
     Error { message: String },
 }
 
