@@ -27,6 +27,7 @@ macro_rules! now {
 }
 
 pub mod audit;
+pub mod decisions;
 mod pins;
 
 pub use pins::{
@@ -42,7 +43,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Every schema version of [`FILE_NAME`], oldest first; the file records how many it has applied.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/state/001-pins.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/state/001-pins.sql")),
+        M::up(include_str!("migrations/state/002-decisions.sql")),
+    ])
 }
 
 /// A failure of the state store.
@@ -211,6 +215,30 @@ mod tests {
                 thread.join().unwrap().unwrap();
             }
         }
+    }
+
+    #[test]
+    fn a_database_of_an_older_portcullis_is_brought_up_to_date_and_keeps_its_pins() {
+        let root = tempfile::tempdir().unwrap();
+        {
+            let first = Migrations::new(vec![M::up(include_str!("migrations/state/001-pins.sql"))]);
+            let mut conn = open_private(&root.path().join(FILE_NAME)).unwrap();
+            first.to_latest(&mut conn).unwrap();
+            conn.execute(
+                "INSERT INTO servers VALUES ('k', 'fs', '[]', 'then', 'then')",
+                [],
+            )
+            .unwrap();
+        }
+        let conn = connect(root.path()).unwrap();
+        let servers: i64 = conn
+            .query_row("SELECT count(*) FROM servers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(servers, 1);
+        let decisions: i64 = conn
+            .query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(decisions, 0);
     }
 
     #[test]
