@@ -15,6 +15,7 @@ use portcullis_core::screen::listing::Removal;
 use serde_json::Value;
 
 use crate::guard::Report;
+use crate::session::{Approval, Held};
 
 /// The rule reported for messages refused before any rule could judge them.
 pub const INVALID_MESSAGE: &str = "invalid-message";
@@ -39,6 +40,8 @@ pub struct Judged<'a> {
     pub withheld: Option<&'a Decision>,
     pub rewritten: bool,
     pub monitor: bool,
+    /// Held for a person's decision (recorded again when released).
+    pub held: bool,
     pub report: Report,
 }
 
@@ -142,6 +145,29 @@ impl Recorder {
         self.events.push(event);
     }
 
+    /// Records what became of a request held for a person's decision.
+    pub fn released(&mut self, held: &Held, approval: &Approval) {
+        if !self.on() {
+            return;
+        }
+        let mut event = self.event(Direction::ToServer, Kind::Request, &held.target.method, 0);
+        event.target = target_name(&held.target);
+        event.rpc_id = Some(held.id.0.clone());
+        event.verdict = Verdict::Ask;
+        event.rule = held.decision.rule.clone();
+        event.reason = held.decision.reason.clone().into_owned();
+        event.evidence = held.decision.evidence.clone();
+        event.outcome = Some(match approval {
+            Approval::Allowed => "allowed by a person: forwarded".to_owned(),
+            Approval::Denied => "denied by a person".to_owned(),
+            Approval::TimedOut(after) => {
+                format!("denied: nobody decided within {} s", after.as_secs())
+            }
+            Approval::Unreachable(why) => format!("denied: no approval could be asked for ({why})"),
+        });
+        self.events.push(event);
+    }
+
     /// Records a message refused before it could be judged (not JSON, not JSON-RPC, too large,
     /// an internal error, or a response nobody waits for).
     pub fn refused(&mut self, direction: Direction, sniffed: &Sniffed, bytes: usize, why: &str) {
@@ -189,6 +215,8 @@ fn classify(event: &mut Event, judged: &Judged<'_>) {
         };
         event.outcome = if judged.monitor {
             Some("forwarded: monitor mode blocks nothing".to_owned())
+        } else if judged.held {
+            Some("held for a person's decision".to_owned())
         } else if decision.action == Action::Ask {
             Some("denied: no approval channel is available".to_owned())
         } else {

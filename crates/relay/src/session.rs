@@ -15,8 +15,9 @@ use portcullis_core::message::{Direction, IdKey, Kind, Message, Target, View};
 use portcullis_core::pins::{PinBook, ServerIdentity};
 use portcullis_core::policy::{Action, Decision, Policy};
 use portcullis_core::reply::{
-    CODE_INTERNAL_ERROR, CODE_INVALID_REQUEST, CODE_PARSE_ERROR, CODE_SERVER_GONE, CODE_TOO_LARGE,
-    blocked_response, error_response, raw_id, sniffed_id,
+    CODE_APPROVAL_REQUIRED, CODE_DENIED, CODE_INTERNAL_ERROR, CODE_INVALID_REQUEST,
+    CODE_PARSE_ERROR, CODE_SERVER_GONE, CODE_TOO_LARGE, blocked_response, error_response, raw_id,
+    sniffed_id,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -33,6 +34,30 @@ pub struct Outcome {
     pub forward: Vec<u8>,
     /// For the sending side: answers to its blocked requests.
     pub reply: Vec<u8>,
+    /// Requests held for a person's decision: neither forwarded nor answered yet.
+    pub held: Vec<Held>,
+}
+
+/// A client request held for a person's decision (a rule with `action: ask`). Other traffic goes
+/// on meanwhile; [`Session::release`] forwards or answers it once decided.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Held {
+    pub id: IdKey,
+    /// The bytes to forward when allowed: the original request.
+    pub bytes: Vec<u8>,
+    pub target: Target,
+    /// The rule that asked, and why.
+    pub decision: Decision,
+}
+
+/// What became of a held request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    Allowed,
+    Denied,
+    TimedOut(std::time::Duration),
+    /// No approval could be asked for (the daemon is down and could not be started).
+    Unreachable(String),
 }
 
 /// What became of one message.
@@ -44,6 +69,8 @@ enum Piece {
     Reply(Vec<u8>),
     /// An answer for the receiver in place of the message (a blocked or broken response).
     Substitute(Vec<u8>),
+    /// Held for a person's decision.
+    Hold(Held),
     Drop,
 }
 
@@ -57,6 +84,9 @@ pub struct Session {
     /// Server requests forwarded to the client and not yet answered.
     server_requests: HashMap<IdKey, Target>,
     recorder: Recorder,
+    /// Hold `ask` requests for a person's decision instead of denying them (an approver is
+    /// attached to the relay).
+    hold_asks: bool,
 }
 
 impl Session {
@@ -77,7 +107,31 @@ impl Session {
             client_requests: HashMap::new(),
             server_requests: HashMap::new(),
             recorder: Recorder::new(audit),
+            hold_asks: false,
         }
+    }
+
+    /// Holds requests that a rule asks about for a person's decision (see [`Held`]), instead of
+    /// denying them for want of anyone to ask.
+    pub fn hold_asks(&mut self) {
+        self.hold_asks = true;
+    }
+
+    /// Forwards or answers a held request once decided.
+    pub fn release(&mut self, held: Held, approval: &Approval) -> Outcome {
+        self.recorder.begin_frame();
+        self.recorder.released(&held, approval);
+        let mut outcome = Outcome::default();
+        if *approval == Approval::Allowed {
+            push_line(&mut outcome.forward, &held.bytes);
+            self.client_requests.insert(held.id, held.target);
+        } else {
+            let raw = RawValue::from_string(held.id.0.clone()).ok();
+            let answer = refused_approval(raw.as_deref(), &held.decision, approval, &self.server);
+            push_line(&mut outcome.reply, &answer);
+        }
+        self.recorder.end_frame();
+        outcome
     }
 
     /// Judges one frame. A bug that panics while judging fails closed: the message is not
@@ -181,6 +235,7 @@ impl Session {
         }
         let mut forwarded: Vec<Cow<'_, [u8]>> = Vec::new();
         let mut replies: Vec<Vec<u8>> = Vec::new();
+        let mut held_here = Vec::new();
         let mut untouched = true;
         for (raw, value) in raws.iter().zip(items) {
             match self.judge(direction, raw.get().as_bytes(), value) {
@@ -197,6 +252,10 @@ impl Session {
                     untouched = false;
                     forwarded.push(Cow::Owned(s));
                 }
+                Piece::Hold(held) => {
+                    untouched = false;
+                    held_here.push(held);
+                }
                 Piece::Drop => untouched = false,
             }
         }
@@ -209,6 +268,7 @@ impl Session {
         if !replies.is_empty() {
             push_line(&mut outcome.reply, &join_array(&replies));
         }
+        outcome.held = held_here;
         outcome
     }
 
@@ -263,7 +323,15 @@ impl Session {
         self.log(&view, &decision);
         let mut rewritten = None;
         let mut withheld = None;
-        if decision.action.passes() || self.monitor {
+        let ask = self.hold_asks
+            && !self.monitor
+            && direction == Direction::ToServer
+            && message.kind == Kind::Request
+            && message.id.is_some()
+            && decision.action == Action::Ask;
+        // A call that may be held is screened now: a person must never be asked about a call
+        // the screening refuses (a quarantined tool).
+        if decision.action.passes() || self.monitor || ask {
             match self.guard.screen(direction, &message, &target, raw) {
                 Change::Keep => {}
                 Change::Rewrite(bytes) => rewritten = Some(bytes),
@@ -284,9 +352,21 @@ impl Session {
             withheld: withheld.as_ref(),
             rewritten: rewritten.is_some(),
             monitor: self.monitor,
+            held: ask && withheld.is_none(),
             report: self.guard.take_report(),
         };
         self.recorder.judged(&mut message, judged);
+        if ask
+            && withheld.is_none()
+            && let Some(id) = message.id.take()
+        {
+            return Piece::Hold(Held {
+                id,
+                bytes: rewritten.unwrap_or_else(|| raw.to_vec()),
+                target,
+                decision,
+            });
+        }
         let blocked = match decision.action.passes() {
             false => Some(decision),
             true => withheld,
@@ -420,9 +500,46 @@ fn single(line: &[u8], piece: Piece) -> Outcome {
         Piece::Rewrite(bytes) => push_line(&mut outcome.forward, &bytes),
         Piece::Reply(r) => push_line(&mut outcome.reply, &r),
         Piece::Substitute(s) => push_line(&mut outcome.forward, &s),
+        Piece::Hold(held) => outcome.held.push(held),
         Piece::Drop => {}
     }
     outcome
+}
+
+/// The answer to a held request that was not allowed.
+fn refused_approval(
+    id: Option<&RawValue>,
+    decision: &Decision,
+    approval: &Approval,
+    server: &str,
+) -> Vec<u8> {
+    let rule = decision.rule.as_deref().unwrap_or("default");
+    let (code, why) = match approval {
+        Approval::Allowed => unreachable!("an allowed request is forwarded"),
+        Approval::Denied => (CODE_DENIED, "a person denied it".to_owned()),
+        Approval::TimedOut(after) => (
+            CODE_APPROVAL_REQUIRED,
+            format!("nobody approved it within {} s", after.as_secs()),
+        ),
+        Approval::Unreachable(why) => (
+            CODE_APPROVAL_REQUIRED,
+            format!(
+                "no approval could be asked for ({why}); start the approval daemon with `portcullis daemon`"
+            ),
+        ),
+    };
+    let message = format!(
+        "portcullis: blocked by rule {rule}: {}; this rule asks for a person's approval, and {why}",
+        decision.explain()
+    );
+    let data = serde_json::json!({
+        "rule": rule,
+        "reason": decision.reason,
+        "action": "ask",
+        "evidence": decision.evidence,
+        "server": server,
+    });
+    error_response(id, code, &message, Some(data))
 }
 
 fn push_line(out: &mut Vec<u8>, line: &[u8]) {
@@ -441,4 +558,106 @@ fn join_array<T: AsRef<[u8]>>(items: &[T]) -> Vec<u8> {
     }
     out.push(b']');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::testing::{identity, policy};
+
+    const ASK: &str = "rules:\n  - name: confirm-writes\n    action: ask\n    tool: write_file\n";
+
+    fn session(holding: bool) -> Session {
+        let mut session = Session::new(policy(ASK), identity(), false, None, None);
+        if holding {
+            session.hold_asks();
+        }
+        session
+    }
+
+    fn call(id: u32, tool: &str) -> Vec<u8> {
+        let args = json!({"path": "notes.md"});
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": tool, "arguments": args}})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn send(session: &mut Session, direction: Direction, line: Vec<u8>) -> Outcome {
+        session.handle(direction, &Frame::Line(line))
+    }
+
+    fn error_of(reply: &[u8]) -> Value {
+        let answer: Value = serde_json::from_slice(reply).unwrap();
+        answer["error"].clone()
+    }
+
+    #[test]
+    fn a_held_call_waits_while_other_traffic_flows_and_is_forwarded_once_allowed() {
+        let mut session = session(true);
+        let outcome = send(&mut session, Direction::ToServer, call(1, "write_file"));
+        assert!(outcome.forward.is_empty() && outcome.reply.is_empty());
+        assert_eq!(outcome.held.len(), 1);
+        let other = send(&mut session, Direction::ToServer, call(2, "read_file"));
+        assert_eq!(
+            other.forward,
+            [call(2, "read_file"), b"\n".to_vec()].concat()
+        );
+        let held = outcome.held.into_iter().next().unwrap();
+        assert_eq!(held.decision.rule.as_deref(), Some("confirm-writes"));
+        let released = session.release(held, &Approval::Allowed);
+        assert_eq!(
+            released.forward,
+            [call(1, "write_file"), b"\n".to_vec()].concat()
+        );
+        // Its answer is expected now, like any forwarded request's.
+        let answer = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": []}}).to_string();
+        let back = send(
+            &mut session,
+            Direction::ToClient,
+            answer.clone().into_bytes(),
+        );
+        assert_eq!(back.forward, format!("{answer}\n").into_bytes());
+    }
+
+    #[test]
+    fn a_held_call_not_allowed_is_answered_with_why() {
+        let cases = [
+            (Approval::Denied, -32090, "a person denied it"),
+            (
+                Approval::TimedOut(Duration::from_secs(25)),
+                -32091,
+                "nobody approved it within 25 s",
+            ),
+            (
+                Approval::Unreachable("the daemon did not start".into()),
+                -32091,
+                "start the approval daemon with `portcullis daemon`",
+            ),
+        ];
+        for (approval, code, words) in cases {
+            let mut session = session(true);
+            let held = send(&mut session, Direction::ToServer, call(7, "write_file")).held;
+            let released = session.release(held.into_iter().next().unwrap(), &approval);
+            assert!(released.forward.is_empty());
+            let error = error_of(released.reply.strip_suffix(b"\n").unwrap());
+            assert_eq!(error["code"], code, "{error}");
+            let message = error["message"].as_str().unwrap();
+            assert!(message.contains(words), "{message}");
+            assert_eq!(error["data"]["rule"], "confirm-writes");
+        }
+    }
+
+    #[test]
+    fn without_an_approver_an_ask_is_denied_at_once() {
+        let mut session = session(false);
+        let outcome = send(&mut session, Direction::ToServer, call(1, "write_file"));
+        assert!(outcome.held.is_empty());
+        let error = error_of(outcome.reply.strip_suffix(b"\n").unwrap());
+        assert_eq!(error["code"], -32091);
+    }
 }
