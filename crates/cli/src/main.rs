@@ -3,6 +3,8 @@
 //! This crate is the command line only: argument parsing and glue. Decisions live in
 //! `portcullis-core`, the stdio relay in `portcullis-relay`.
 
+#[cfg(unix)]
+mod approver;
 mod cmd;
 mod config;
 mod demo;
@@ -65,6 +67,16 @@ enum Command {
     /// Show what Portcullis decided: recent decisions, one record, statistics, exports, and a
     /// check that nothing was altered.
     Logs(cmd::logs::LogsArgs),
+    /// The per-user approval daemon and dashboard (wrappers start it when a call needs approval):
+    /// `daemon`, `daemon --detach`, `daemon stop`, `daemon status`.
+    #[cfg(unix)]
+    Daemon(cmd::daemon::DaemonArgs),
+    /// Open the dashboard with a one-time login link (`--url` only prints it).
+    #[cfg(unix)]
+    Dashboard(cmd::dashboard::DashboardArgs),
+    /// Decide pending approvals in the terminal (usable over SSH).
+    #[cfg(unix)]
+    Approve,
     /// Replay a short attack story against a built-in demo server, through the real wrapper.
     Demo,
     /// The demo's MCP server (used by `portcullis demo`).
@@ -87,6 +99,12 @@ fn main() -> ExitCode {
         Command::Rules { config } => cmd::rules::run(config),
         Command::Pins(command) => cmd::pins::run(command),
         Command::Logs(args) => cmd::logs::run(args),
+        #[cfg(unix)]
+        Command::Daemon(args) => cmd::daemon::run(args),
+        #[cfg(unix)]
+        Command::Dashboard(args) => cmd::dashboard::run(args),
+        #[cfg(unix)]
+        Command::Approve => config::state_dir().and_then(|dir| cmd::approve::run(&dir)),
         Command::Demo => demo::run(),
         Command::DemoServer => demo::server(),
     };

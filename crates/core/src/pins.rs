@@ -70,6 +70,14 @@ pub struct Definition {
 }
 
 impl Definition {
+    /// The definition as indented JSON, one line per entry: what a person compares.
+    pub fn pretty_lines(&self) -> Vec<String> {
+        let text = serde_json::from_str::<Value>(&self.canonical)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|_| self.canonical.clone());
+        text.lines().map(str::to_owned).collect()
+    }
+
     pub fn new(kind: ItemKind, name: &str, value: &Value) -> Self {
         let canonical = canonical_json(value);
         let hash = hex::encode(Sha256::digest(canonical.as_bytes()));

@@ -1,6 +1,7 @@
 //! What wrappers, approvers and the daemon say to each other over the socket: one JSON object per
 //! line, tagged by `type`. The dashboard's JSON API uses the same shapes.
 
+pub use portcullis_core::policy::Always;
 use serde::{Deserialize, Serialize};
 
 /// A call held for a person's decision, as the wrapper describes it. Every text is already
@@ -28,18 +29,6 @@ pub struct Ask {
     /// A pattern to start from when the person edits what "always" covers (argument conditions
     /// in the policy language), when the rule allows patterns.
     pub suggested_pattern: Option<String>,
-}
-
-/// What an `ask` rule lets a person remember ("always allow", "always deny").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Always {
-    /// Exactly these arguments, or a pattern the person writes.
-    Pattern,
-    /// Exactly these arguments only.
-    Exact,
-    /// Nothing: every call is asked about.
-    Never,
 }
 
 /// What a person decided.
@@ -106,29 +95,14 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Response {
-    Pong {
-        version: String,
-        pid: u32,
-    },
-    Decided {
-        id: String,
-        decision: Decision,
-    },
-    TimedOut {
-        id: String,
-    },
+    Pong { version: String, pid: u32 },
+    Decided { id: String, decision: Decision },
+    TimedOut { id: String },
     Pending(Box<Ask>),
-    Resolved {
-        id: String,
-        outcome: Outcome,
-    },
-    Login {
-        url: String,
-    },
+    Resolved { id: String, outcome: Outcome },
+    Login { url: String },
     Ok,
-    Error {
-        message: String,
-    },
+    Error { message: String },
 }
 
 /// One message as a line (with its newline).
@@ -162,6 +136,9 @@ mod tests {
         assert_eq!(ping, Request::Ping);
         let once: Request =
             serde_json::from_str(r#"{"type":"decide","id":"s:2","decision":"deny"}"#).unwrap();
-        assert!(matches!(once, Request::Decide(Decide { remember: None, .. })));
+        assert!(matches!(
+            once,
+            Request::Decide(Decide { remember: None, .. })
+        ));
     }
 }

@@ -11,6 +11,10 @@ use tokio::net::{UnixListener, UnixStream};
 pub struct DaemonPaths {
     pub dir: PathBuf,
     pub socket: PathBuf,
+    /// Held (flock) by the running daemon: one per user.
+    pub lock: PathBuf,
+    /// What a detached daemon prints.
+    pub log: PathBuf,
 }
 
 impl DaemonPaths {
@@ -18,8 +22,31 @@ impl DaemonPaths {
         let dir = state.join("daemon");
         Self {
             socket: dir.join("portcullis.sock"),
+            lock: dir.join("daemon.lock"),
+            log: dir.join("daemon.log"),
             dir,
         }
+    }
+
+    /// Creates the daemon's directory, readable by this user only.
+    pub fn create_dir(&self) -> Result<(), SocketError> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&self.dir)
+            .map_err(|source| SocketError::Dir {
+                path: self.dir.clone(),
+                source,
+            })?;
+        // An existing directory keeps its mode; make sure nobody else can reach the socket.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700)).map_err(
+            |source| SocketError::Dir {
+                path: self.dir.clone(),
+                source,
+            },
+        )
     }
 }
 
@@ -40,15 +67,7 @@ pub enum SocketError {
 /// Listens on the socket, replacing one a dead daemon left behind. The caller holds the daemon
 /// lock, so no live daemon listens there.
 pub fn listen(paths: &DaemonPaths) -> Result<UnixListener, SocketError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(&paths.dir)
-        .map_err(|source| SocketError::Dir {
-            path: paths.dir.clone(),
-            source,
-        })?;
+    paths.create_dir()?;
     let _ = std::fs::remove_file(&paths.socket);
     UnixListener::bind(&paths.socket).map_err(|source| SocketError::Bind {
         path: paths.socket.clone(),

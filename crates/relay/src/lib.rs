@@ -3,6 +3,7 @@
 //! Two pumps read the two directions, a [`session::Session`] judges every frame, and two writer
 //! tasks own the two outputs. Allowed messages are written exactly as they were read.
 
+mod approve;
 mod child;
 mod guard;
 mod pump;
@@ -23,6 +24,7 @@ use portcullis_core::pins::{PinBook, ServerIdentity};
 use portcullis_core::policy::Policy;
 use tokio::sync::mpsc;
 
+pub use approve::{Approver, Pending};
 use child::{Server, exit_code};
 use pump::{Sinks, Write, pump, writer};
 use session::Session;
@@ -58,18 +60,20 @@ const QUEUE: usize = 256;
 
 /// Runs the relay until the server exits; returns the exit code the wrapper should end with.
 /// `pins` remembers tool, prompt and template definitions across sessions (trust on first use);
-/// `audit` receives every decision.
+/// `audit` receives every decision; `approver` decides the calls that rules ask about (without
+/// one, they are denied).
 pub fn run(
     policy: Arc<Policy>,
     options: RelayOptions,
     pins: Option<Box<dyn PinBook + Send>>,
     audit: Option<Arc<dyn AuditSink>>,
+    approver: Option<Arc<dyn Approver>>,
 ) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let code = runtime.block_on(relay(policy, options, pins, audit));
+    let code = runtime.block_on(relay(policy, options, pins, audit, approver));
     // Reading our stdin may still block in a helper thread; do not wait for it.
     runtime.shutdown_background();
     code
@@ -80,16 +84,21 @@ async fn relay(
     options: RelayOptions,
     pins: Option<Box<dyn PinBook + Send>>,
     audit: Option<Arc<dyn AuditSink>>,
+    approver: Option<Arc<dyn Approver>>,
 ) -> anyhow::Result<i32> {
     let max = policy.max_message_bytes;
     let capture_stderr = policy.audit.stderr && audit.is_some();
-    let session = Arc::new(Mutex::new(Session::new(
+    let mut session = Session::new(
         policy,
         options.identity(),
         options.monitor,
         pins,
         audit.clone(),
-    )));
+    );
+    if approver.is_some() {
+        session.hold_asks();
+    }
+    let session = Arc::new(Mutex::new(session));
     let mut server = Server::new(child::spawn(&options.command, capture_stderr)?);
     if let (Some(stderr), Some(audit)) = (server.child.stderr.take(), audit) {
         tokio::spawn(stderr::tee(stderr, audit));
@@ -115,6 +124,7 @@ async fn relay(
             let sinks = Sinks {
                 forward: to_server.clone(),
                 reply: to_client,
+                approver,
             };
             pump(tokio::io::stdin(), Direction::ToServer, max, session, sinks).await;
             let _ = to_server.send(Write::Close).await;
@@ -124,6 +134,7 @@ async fn relay(
         let sinks = Sinks {
             forward: to_client.clone(),
             reply: to_server.clone(),
+            approver: None,
         };
         pump(server_out, Direction::ToClient, max, session.clone(), sinks)
     });

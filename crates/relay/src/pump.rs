@@ -7,6 +7,7 @@ use portcullis_core::message::Direction;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use crate::approve::{Approver, release_when_decided};
 use crate::session::Session;
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -19,10 +20,13 @@ pub enum Write {
     Close,
 }
 
-/// Where a pump's results go: `forward` to the receiving side, `reply` back to the sender.
+/// Where a pump's results go: `forward` to the receiving side, `reply` back to the sender; held
+/// calls go to `approver`.
+#[derive(Clone)]
 pub struct Sinks {
     pub forward: mpsc::Sender<Write>,
     pub reply: mpsc::Sender<Write>,
+    pub approver: Option<Arc<dyn Approver>>,
 }
 
 /// Reads `input` to its end, judging every frame in `direction`.
@@ -55,7 +59,7 @@ pub async fn pump(
 async fn deliver(
     frames: &mut Vec<Frame>,
     direction: Direction,
-    session: &Mutex<Session>,
+    session: &Arc<Mutex<Session>>,
     sinks: &Sinks,
 ) {
     for frame in frames.drain(..) {
@@ -70,6 +74,12 @@ async fn deliver(
         }
         if !outcome.reply.is_empty() {
             let _ = sinks.reply.send(Write::Bytes(outcome.reply)).await;
+        }
+        // Only a session with an approver holds calls.
+        if let Some(approver) = &sinks.approver {
+            for held in outcome.held {
+                release_when_decided(approver, held, session.clone(), sinks.clone());
+            }
         }
     }
 }

@@ -155,11 +155,17 @@ impl Recorder {
         event.rpc_id = Some(held.id.0.clone());
         event.verdict = Verdict::Ask;
         event.rule = held.decision.rule.clone();
-        event.reason = held.decision.reason.clone().into_owned();
+        event.reason = held.decision.reason.clone();
         event.evidence = held.decision.evidence.clone();
         event.outcome = Some(match approval {
-            Approval::Allowed => "allowed by a person: forwarded".to_owned(),
-            Approval::Denied => "denied by a person".to_owned(),
+            Approval::Allowed { remembered: None } => "allowed by a person: forwarded".to_owned(),
+            Approval::Allowed {
+                remembered: Some(id),
+            } => format!("allowed by remembered decision #{id}: forwarded"),
+            Approval::Denied { remembered: None } => "denied by a person".to_owned(),
+            Approval::Denied {
+                remembered: Some(id),
+            } => format!("denied by remembered decision #{id}"),
             Approval::TimedOut(after) => {
                 format!("denied: nobody decided within {} s", after.as_secs())
             }

@@ -5,15 +5,16 @@
 //! in [`crate::pump`] move bytes.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use portcullis_core::audit::redact_untagged;
 use portcullis_core::framing::{Frame, IdSniffer, Oversize, Sniffed};
 use portcullis_core::json::{DEFAULT_MAX_DEPTH, JsonError, parse_strict};
 use portcullis_core::message::{Direction, IdKey, Kind, Message, Target, View};
 use portcullis_core::pins::{PinBook, ServerIdentity};
-use portcullis_core::policy::{Action, Decision, Policy};
+use portcullis_core::policy::{Action, AskOptions, CanonicalCall, Decision, Policy};
 use portcullis_core::reply::{
     CODE_APPROVAL_REQUIRED, CODE_DENIED, CODE_INTERNAL_ERROR, CODE_INVALID_REQUEST,
     CODE_PARSE_ERROR, CODE_SERVER_GONE, CODE_TOO_LARGE, blocked_response, error_response, raw_id,
@@ -48,13 +49,39 @@ pub struct Held {
     pub target: Target,
     /// The rule that asked, and why.
     pub decision: Decision,
+    /// What the person is asked about.
+    pub call: HeldCall,
 }
+
+/// A held call as an approver needs it: to look up remembered decisions and to ask a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldCall {
+    pub server: String,
+    /// [`ServerIdentity::key`]: remembered decisions belong to one server identity.
+    pub server_key: String,
+    /// The tool, prompt or resource URI called.
+    pub tool: String,
+    /// The call's arguments as the policy saw them, to match remembered patterns against.
+    pub arguments: Option<Value>,
+    /// The canonical call; its `arguments` text is redacted and bounded for display.
+    pub canonical: CanonicalCall,
+    pub options: AskOptions,
+}
+
+/// The longest argument text shown to a person; the hash covers all of it.
+const SHOWN_ARGUMENTS: usize = 8 * 1024;
 
 /// What became of a held request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Approval {
-    Allowed,
-    Denied,
+    /// Allowed by a person, or by the remembered decision with this id.
+    Allowed {
+        remembered: Option<i64>,
+    },
+    /// Denied by a person, or by the remembered decision with this id.
+    Denied {
+        remembered: Option<i64>,
+    },
     TimedOut(std::time::Duration),
     /// No approval could be asked for (the daemon is down and could not be started).
     Unreachable(String),
@@ -87,6 +114,9 @@ pub struct Session {
     /// Hold `ask` requests for a person's decision instead of denying them (an approver is
     /// attached to the relay).
     hold_asks: bool,
+    /// Requests held now: released once, answered if the session ends first.
+    held: HashSet<IdKey>,
+    server_key: String,
 }
 
 impl Session {
@@ -101,6 +131,7 @@ impl Session {
     ) -> Self {
         Self {
             server: identity.name.clone(),
+            server_key: identity.key(),
             guard: Guard::new(policy.clone(), identity, pins),
             policy,
             monitor,
@@ -108,6 +139,7 @@ impl Session {
             server_requests: HashMap::new(),
             recorder: Recorder::new(audit),
             hold_asks: false,
+            held: HashSet::new(),
         }
     }
 
@@ -117,12 +149,16 @@ impl Session {
         self.hold_asks = true;
     }
 
-    /// Forwards or answers a held request once decided.
+    /// Forwards or answers a held request once decided. Nothing happens if the session already
+    /// answered it (it ended meanwhile).
     pub fn release(&mut self, held: Held, approval: &Approval) -> Outcome {
+        let mut outcome = Outcome::default();
+        if !self.held.remove(&held.id) {
+            return outcome;
+        }
         self.recorder.begin_frame();
         self.recorder.released(&held, approval);
-        let mut outcome = Outcome::default();
-        if *approval == Approval::Allowed {
+        if let Approval::Allowed { .. } = approval {
             push_line(&mut outcome.forward, &held.bytes);
             self.client_requests.insert(held.id, held.target);
         } else {
@@ -170,8 +206,10 @@ impl Session {
             "portcullis: the MCP server {} {why} before answering",
             self.server
         );
-        for (id, target) in self.client_requests.drain() {
-            tracing::warn!(server = %self.server, id = %id.0, method = %target.method, "{message}");
+        let held = self.held.drain().map(|id| (id, "held for approval".into()));
+        let in_flight = self.client_requests.drain().map(|(id, t)| (id, t.method));
+        for (id, method) in in_flight.chain(held).collect::<Vec<(IdKey, String)>>() {
+            tracing::warn!(server = %self.server, id = %id.0, %method, "{message}");
             let raw = RawValue::from_string(id.0).ok();
             push_line(
                 &mut out,
@@ -344,6 +382,8 @@ impl Session {
         if direction == Direction::ToServer {
             self.recorder.note_client(&message);
         }
+        let call = (ask && withheld.is_none())
+            .then(|| self.held_call(&target, message.payload(), &decision));
         let judged = Judged {
             direction,
             target: &target,
@@ -356,15 +396,16 @@ impl Session {
             report: self.guard.take_report(),
         };
         self.recorder.judged(&mut message, judged);
-        if ask
-            && withheld.is_none()
+        if let Some(call) = call
             && let Some(id) = message.id.take()
         {
+            self.held.insert(id.clone());
             return Piece::Hold(Held {
                 id,
                 bytes: rewritten.unwrap_or_else(|| raw.to_vec()),
                 target,
                 decision,
+                call,
             });
         }
         let blocked = match decision.action.passes() {
@@ -506,6 +547,44 @@ fn single(line: &[u8], piece: Piece) -> Outcome {
     outcome
 }
 
+impl Session {
+    fn held_call(
+        &self,
+        target: &Target,
+        arguments: Option<&Value>,
+        decision: &Decision,
+    ) -> HeldCall {
+        let tool = target_label(target);
+        let mut canonical = self.policy.canonical_call(&tool, arguments);
+        let mut shown = redact_untagged(None, &canonical.arguments).into_owned();
+        if shown.len() > SHOWN_ARGUMENTS {
+            let cut = shown.floor_char_boundary(SHOWN_ARGUMENTS);
+            shown.truncate(cut);
+            shown.push_str("…");
+        }
+        canonical.arguments = shown;
+        HeldCall {
+            server: self.server.clone(),
+            server_key: self.server_key.clone(),
+            tool,
+            arguments: arguments.cloned(),
+            canonical,
+            options: self.policy.ask_options(decision.rule.as_deref()),
+        }
+    }
+}
+
+/// What a call is about: its tool, prompt or resource URI, else its method.
+fn target_label(target: &Target) -> String {
+    target
+        .tool
+        .as_ref()
+        .or(target.prompt.as_ref())
+        .or(target.resource.as_ref())
+        .unwrap_or(&target.method)
+        .clone()
+}
+
 /// The answer to a held request that was not allowed.
 fn refused_approval(
     id: Option<&RawValue>,
@@ -515,8 +594,14 @@ fn refused_approval(
 ) -> Vec<u8> {
     let rule = decision.rule.as_deref().unwrap_or("default");
     let (code, why) = match approval {
-        Approval::Allowed => unreachable!("an allowed request is forwarded"),
-        Approval::Denied => (CODE_DENIED, "a person denied it".to_owned()),
+        Approval::Allowed { .. } => unreachable!("an allowed request is forwarded"),
+        Approval::Denied { remembered: None } => (CODE_DENIED, "a person denied it".to_owned()),
+        Approval::Denied {
+            remembered: Some(id),
+        } => (
+            CODE_DENIED,
+            format!("a person chose to always deny it (remembered decision #{id})"),
+        ),
         Approval::TimedOut(after) => (
             CODE_APPROVAL_REQUIRED,
             format!("nobody approved it within {} s", after.as_secs()),
@@ -609,7 +694,7 @@ mod tests {
         );
         let held = outcome.held.into_iter().next().unwrap();
         assert_eq!(held.decision.rule.as_deref(), Some("confirm-writes"));
-        let released = session.release(held, &Approval::Allowed);
+        let released = session.release(held, &Approval::Allowed { remembered: None });
         assert_eq!(
             released.forward,
             [call(1, "write_file"), b"\n".to_vec()].concat()
@@ -627,7 +712,11 @@ mod tests {
     #[test]
     fn a_held_call_not_allowed_is_answered_with_why() {
         let cases = [
-            (Approval::Denied, -32090, "a person denied it"),
+            (
+                Approval::Denied { remembered: None },
+                -32090,
+                "a person denied it",
+            ),
             (
                 Approval::TimedOut(Duration::from_secs(25)),
                 -32091,

@@ -57,8 +57,8 @@ pub struct Remembered {
 /// What is remembered for one call.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Lookup {
-    /// The decision for exactly these arguments, a deny before an allow.
-    pub exact: Option<Verdict>,
+    /// The decision for exactly these arguments (its id and verdict), a deny before an allow.
+    pub exact: Option<(i64, Verdict)>,
     /// Pattern decisions for the tool, denies first, for the caller to match.
     pub patterns: Vec<Remembered>,
 }
@@ -117,11 +117,13 @@ impl DecisionStore {
         args_hash: &str,
     ) -> Result<Lookup, StoreError> {
         let mut exact = self.conn.prepare_cached(&format!(
-            "SELECT decision FROM decisions WHERE server_key = ?1 AND tool = ?2 AND scope = 'exact' \
+            "SELECT id, decision FROM decisions WHERE server_key = ?1 AND tool = ?2 AND scope = 'exact' \
              AND args_hash = ?3 AND {IN_FORCE} ORDER BY decision = 'deny' DESC LIMIT 1"
         ))?;
-        let found: Option<String> = exact
-            .query_map(params![server_key, tool, args_hash], |r| r.get(0))?
+        let found: Option<(i64, String)> = exact
+            .query_map(params![server_key, tool, args_hash], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .next()
             .transpose()?;
         let mut patterns = self.conn.prepare_cached(&format!(
@@ -132,7 +134,7 @@ impl DecisionStore {
             .query_map(params![server_key, tool], from_row)?
             .collect::<Result<_, _>>()?;
         Ok(Lookup {
-            exact: found.as_deref().map(verdict),
+            exact: found.map(|(id, text)| (id, verdict(&text))),
             patterns,
         })
     }
@@ -207,22 +209,22 @@ mod tests {
     fn an_exact_decision_covers_only_its_arguments_and_a_deny_wins() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = DecisionStore::open(dir.path()).unwrap();
-        store
+        let allow = store
             .remember(&decision(Scope::Exact("h1".into()), Verdict::Allow))
             .unwrap();
         assert_eq!(
             store.lookup("k1", "write_file", "h1").unwrap().exact,
-            Some(Verdict::Allow)
+            Some((allow, Verdict::Allow))
         );
         assert_eq!(store.lookup("k1", "write_file", "h2").unwrap().exact, None);
         assert_eq!(store.lookup("k2", "write_file", "h1").unwrap().exact, None);
         assert_eq!(store.lookup("k1", "read_file", "h1").unwrap().exact, None);
-        store
+        let deny = store
             .remember(&decision(Scope::Exact("h1".into()), Verdict::Deny))
             .unwrap();
         assert_eq!(
             store.lookup("k1", "write_file", "h1").unwrap().exact,
-            Some(Verdict::Deny)
+            Some((deny, Verdict::Deny))
         );
     }
 

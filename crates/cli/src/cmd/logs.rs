@@ -7,7 +7,6 @@ mod list;
 mod show;
 mod stats;
 mod table;
-mod time;
 mod verify;
 
 use std::io;
@@ -17,6 +16,7 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 use jiff::{Timestamp, ToSpan};
 use portcullis_store::StoreError;
+use portcullis_store::audit::time;
 use portcullis_store::audit::{self, AuditLog};
 
 use crate::config::state_dir;

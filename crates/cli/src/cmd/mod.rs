@@ -1,6 +1,12 @@
 //! One module per subcommand.
 
+#[cfg(unix)]
+pub mod approve;
 pub mod check;
+#[cfg(unix)]
+pub mod daemon;
+#[cfg(unix)]
+pub mod dashboard;
 pub mod logs;
 pub mod pins;
 pub mod rules;

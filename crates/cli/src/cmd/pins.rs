@@ -328,10 +328,11 @@ fn review_block(review: &Review, width: usize) -> String {
 
 /// The definition as indented JSON, one entry per line, hidden characters made visible.
 fn pretty_lines(definition: &Definition) -> Vec<String> {
-    let text = serde_json::from_str::<Value>(&definition.canonical)
-        .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or_else(|_| definition.canonical.clone());
-    text.lines().map(|l| visible(l).into_owned()).collect()
+    definition
+        .pretty_lines()
+        .iter()
+        .map(|l| visible(l).into_owned())
+        .collect()
 }
 
 fn one_column(title: &str, lines: &[String], width: usize, out: &mut String) {

@@ -39,13 +39,40 @@ pub fn run(
     let sink = audit
         .clone()
         .map(|writer| Arc::new(writer) as Arc<dyn AuditSink>);
-    let code = portcullis_relay::run(Arc::new(policy), options, pins, sink);
+    let policy = Arc::new(policy);
+    let approver = approver(&policy);
+    let code = portcullis_relay::run(policy, options, pins, sink, approver);
     if let Some(writer) = audit {
         writer.finish(AUDIT_FLUSH);
     }
     let code = code?;
     // Exit codes above 255 do not exist; a shell reports 128+signal the same way.
     Ok(u8::try_from(code).unwrap_or(1))
+}
+
+/// Who decides calls that rules ask about: a person through the daemon. Without a state
+/// directory (or on a platform without the daemon), nobody: such calls are denied.
+fn approver(policy: &Arc<Policy>) -> Option<Arc<dyn portcullis_relay::Approver>> {
+    #[cfg(unix)]
+    {
+        let state_dir = state_dir()
+            .inspect_err(|e| tracing::warn!("calls that ask for approval will be denied: {e:#}"))
+            .ok()?;
+        let exe = std::env::current_exe()
+            .inspect_err(|e| tracing::warn!("calls that ask for approval will be denied: {e}"))
+            .ok()?;
+        Some(Arc::new(crate::approver::DaemonApprover {
+            state_dir,
+            exe,
+            policy: policy.clone(),
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = policy;
+        tracing::warn!("approvals are not supported on this platform yet: `ask` rules deny");
+        None
+    }
 }
 
 /// How long the wrapper waits, once the server is gone, for its last records to be written.

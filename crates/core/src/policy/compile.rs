@@ -6,6 +6,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde_saphyr::{Location, Spanned};
 
+use super::approval::{AskOptions, MAX_ASK_TIMEOUT};
 use super::config::{
     ActionConfig, CommandArguments, ConditionConfig, ConfigFile, DefaultAction, DirectionConfig,
     Mode, OneOrMany, PathConfig, RuleConfig, SecretConfig,
@@ -164,10 +165,13 @@ impl Policy {
             project.as_ref().map(|(s, c)| (s.path.as_path(), c)),
             paths.home.as_deref(),
         )?;
-        let path_index = compiler
-            .path_index
-            .build()
-            .map_err(|e| ConfigError::plain(builtin_path, e))?;
+        let path_index = compiler.path_index.build().map_err(|e| {
+            ConfigError::at_start(
+                builtin_path,
+                e.to_string(),
+                "check the `command_arguments` tool globs",
+            )
+        })?;
         Ok(Policy {
             path_index,
             other_bases: Vec::new(),
@@ -182,6 +186,41 @@ impl Policy {
             paths,
         })
     }
+}
+
+/// An `ask` rule's `timeout` and `always`; other rules may not set them.
+fn ask_options(rule: &RuleConfig, action: Action) -> Result<AskOptions, (String, &'static str)> {
+    if action != Action::Ask {
+        if rule.timeout.is_some() || rule.always.is_some() {
+            return Err((
+                format!(
+                    "rule {:?}: `timeout` and `always` apply only to `action: ask`",
+                    rule.name
+                ),
+                "remove them, or make the rule ask",
+            ));
+        }
+        return Ok(AskOptions::default());
+    }
+    let mut options = AskOptions::default();
+    if let Some(timeout) = &rule.timeout {
+        options.timeout = timeout
+            .duration()
+            .filter(|t| !t.is_zero() && *t <= MAX_ASK_TIMEOUT)
+            .ok_or_else(|| {
+                (
+                    format!(
+                        "rule {:?}: `timeout` {timeout} is not a duration from 1s to 10m",
+                        rule.name
+                    ),
+                    "write seconds (`30`, `30s`) or minutes (`2m`)",
+                )
+            })?;
+    }
+    if let Some(always) = rule.always {
+        options.always = always;
+    }
+    Ok(options)
 }
 
 /// Parses YAML into a [`ConfigFile`], mapping syntax and shape errors to `file:line:column`.
@@ -232,9 +271,9 @@ fn check_project_only_tightens(
     Ok(())
 }
 
-struct Compiler<'a> {
-    paths: &'a PathContext,
-    path_index: PathIndexBuilder,
+pub(super) struct Compiler<'a> {
+    pub(super) paths: &'a PathContext,
+    pub(super) path_index: PathIndexBuilder,
 }
 
 impl Compiler<'_> {
@@ -245,7 +284,13 @@ impl Compiler<'_> {
         entries: &[CommandArguments],
     ) -> Result<(), ConfigError> {
         for entry in entries {
-            let tools = name_globs(&entry.tools).map_err(|e| ConfigError::plain(file, e))?;
+            let tools = name_globs(&entry.tools).map_err(|e| {
+                ConfigError::at_start(
+                    file,
+                    e.to_string(),
+                    "check the `command_arguments` tool globs",
+                )
+            })?;
             recognizer.entries.push((tools, entry.arguments.clone()));
         }
         Ok(())
@@ -338,9 +383,11 @@ impl Compiler<'_> {
             ActionConfig::Ask => Action::Ask,
             ActionConfig::Log => Action::Log,
         };
+        let ask = ask_options(rule, action).map_err(|(message, hint)| at(message, hint))?;
         Ok(Rule {
             name: rule.name.clone(),
             action,
+            ask,
             reason: rule
                 .reason
                 .clone()
@@ -360,7 +407,10 @@ impl Compiler<'_> {
         })
     }
 
-    fn condition(&mut self, c: &ConditionConfig) -> Result<Condition, (String, &'static str)> {
+    pub(super) fn condition(
+        &mut self,
+        c: &ConditionConfig,
+    ) -> Result<Condition, (String, &'static str)> {
         let selector = match (&c.key, &c.pointer, c.any) {
             (Some(key), None, None | Some(false)) => {
                 Selector::Key(name_glob(key).map_err(|e| {
@@ -445,6 +495,7 @@ impl Compiler<'_> {
             matchers.push(Matcher::Command(CommandMatcher {
                 categories,
                 programs,
+                every_program: false,
             }));
         }
         if let Some(s) = &c.secret {
@@ -555,7 +606,7 @@ fn name_glob(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
     Glob::new(pattern).map(|g| g.compile_matcher())
 }
 
-fn name_globs(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+pub(super) fn name_globs(patterns: &[String]) -> Result<GlobSet, globset::Error> {
     let mut builder = GlobSetBuilder::new();
     for p in patterns {
         builder.add(Glob::new(p)?);
@@ -574,13 +625,14 @@ impl ConfigError {
         }
     }
 
-    fn plain(file: &Path, err: globset::Error) -> Self {
+    /// An error about a whole file rather than one place in it.
+    pub(super) fn at_start(file: &Path, message: impl Into<String>, hint: &str) -> Self {
         ConfigError {
             file: file.to_path_buf(),
             line: 0,
             column: 0,
-            message: err.to_string(),
-            hint: "check the `command_arguments` tool globs".into(),
+            message: message.into(),
+            hint: hint.to_owned(),
         }
     }
 }

@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+use super::approval::Always;
 use serde_saphyr::Spanned;
 
 use crate::audit::Detail;
@@ -153,6 +155,44 @@ pub struct RuleConfig {
     /// Conditions on the message's arguments; all must hold.
     #[serde(default)]
     pub arguments: Vec<Spanned<ConditionConfig>>,
+    /// `ask` only: how long a call waits for a person.
+    pub timeout: Option<DurationConfig>,
+    /// `ask` only: what "always allow" / "always deny" may cover.
+    pub always: Option<Always>,
+}
+
+/// A duration: seconds as a number, or text such as `30s` or `2m`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum DurationConfig {
+    Seconds(u64),
+    Text(String),
+}
+
+impl DurationConfig {
+    pub fn duration(&self) -> Option<std::time::Duration> {
+        let seconds = match self {
+            DurationConfig::Seconds(s) => *s,
+            DurationConfig::Text(text) => {
+                let text = text.trim();
+                let (number, unit) = match text.strip_suffix('m') {
+                    Some(n) => (n, 60),
+                    None => (text.strip_suffix('s').unwrap_or(text), 1),
+                };
+                number.trim().parse::<u64>().ok()?.checked_mul(unit)?
+            }
+        };
+        Some(std::time::Duration::from_secs(seconds))
+    }
+}
+
+impl std::fmt::Display for DurationConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DurationConfig::Seconds(s) => write!(f, "{s}"),
+            DurationConfig::Text(t) => write!(f, "{t:?}"),
+        }
+    }
 }
 
 /// A selector (which values) and one matcher (what they must look like).

@@ -145,7 +145,7 @@ fn header_matches(rule: &Rule, view: &View<'_>) -> bool {
 }
 
 /// `Some(evidence)` when every part of the rule matches.
-fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> Option<Vec<String>> {
+pub(super) fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> Option<Vec<String>> {
     if !header_matches(rule, view) {
         return None;
     }
@@ -202,6 +202,17 @@ fn match_any(matcher: &Matcher, facts: &Facts<'_>) -> Vec<String> {
                 Some(describe_path(&p.pointer, &p.raw, &p.canonical, form))
             })
             .collect(),
+        Matcher::Command(m) if m.every_program => {
+            let each: Vec<Vec<String>> = facts
+                .commands()
+                .iter()
+                .map(|c| command_evidence(m, &c.pointer, &c.analysis))
+                .collect();
+            match each.iter().any(Vec::is_empty) {
+                true => Vec::new(),
+                false => each.concat(),
+            }
+        }
         Matcher::Command(m) => facts
             .commands()
             .iter()
@@ -348,6 +359,15 @@ fn command_evidence(
         })
         .collect();
     if let Some(programs) = &m.programs {
+        if m.every_program
+            && (analysis.programs.is_empty()
+                || !analysis
+                    .programs
+                    .iter()
+                    .all(|p| programs.is_match(p.as_str())))
+        {
+            return Vec::new();
+        }
         out.extend(
             analysis
                 .programs

@@ -8,6 +8,7 @@
 //! name), then the user's default. A project file forms a second chain that is evaluated as well;
 //! the stricter of the two verdicts wins, so a project can only ever tighten.
 
+mod approval;
 mod audit;
 mod compile;
 mod config;
@@ -24,6 +25,9 @@ use regex::Regex;
 
 use crate::audit::AuditSettings;
 
+pub use approval::{
+    Always, AskOptions, CanonicalCall, DEFAULT_ASK_TIMEOUT, MAX_ASK_TIMEOUT, Pattern,
+};
 pub use compile::{BUILTIN_POLICY, Source, Sources};
 pub use config::Mode;
 pub use error::ConfigError;
@@ -146,6 +150,8 @@ pub struct Rule {
     pub action: Action,
     pub reason: String,
     pub origin: Origin,
+    /// What `ask` does (timeout, what "always" may cover); defaults for other actions.
+    pub ask: AskOptions,
     direction: Option<Direction>,
     method: Option<GlobSet>,
     server: Option<GlobSet>,
@@ -194,6 +200,9 @@ enum Matcher {
 struct CommandMatcher {
     categories: Vec<CommandCategory>,
     programs: Option<GlobSet>,
+    /// Every program of every command must match (remembered allow patterns: `ls` must not
+    /// cover `ls; rm -rf ~`), rather than any (rules that catch a program).
+    every_program: bool,
 }
 
 /// Recognizes which tool arguments hold shell commands (argument names ignore ASCII case:

@@ -11,6 +11,7 @@ mod jsonl;
 pub mod key;
 mod prune;
 mod read;
+pub mod time;
 mod verify;
 mod writer;
 

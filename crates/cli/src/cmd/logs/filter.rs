@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use portcullis_core::audit::Verdict;
 use portcullis_store::audit::Filter;
 
-use super::time;
+use portcullis_store::audit::time;
 
 #[derive(Debug, Clone, Args)]
 pub struct FilterArgs {

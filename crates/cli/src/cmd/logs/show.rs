@@ -6,8 +6,8 @@ use anyhow::bail;
 use portcullis_store::audit::{AuditLog, Entry, SessionRecord};
 
 use super::table::verdict_style;
-use super::time;
 use crate::escape::{visible, visible_json};
+use portcullis_store::audit::time;
 
 /// Label width: the values line up after it.
 const LABEL: usize = 11;

@@ -7,8 +7,8 @@ use std::io::Write;
 use portcullis_store::audit::{AuditLog, Filter, Stats};
 
 use super::table::{cut, verdict_style, width};
-use super::time;
 use crate::escape::visible;
+use portcullis_store::audit::time;
 
 /// Rows shown per section; the rest are counted in one line.
 const TOP: usize = 10;

@@ -10,8 +10,8 @@ use std::io::{self, IsTerminal, Write};
 use anstyle::{AnsiColor, Style};
 use portcullis_store::audit::Entry;
 
-use super::time;
 use crate::escape::visible;
+use portcullis_store::audit::time;
 
 const COLUMNS: usize = 9;
 

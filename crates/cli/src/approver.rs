@@ -1,0 +1,139 @@
+//! The wrapper's approver: remembered decisions first, then a person through the daemon (started
+//! when none runs). Any failure denies: a call a rule asks about never passes unasked.
+
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use portcullis_core::message::{Direction, Kind, View};
+use portcullis_core::policy::Policy;
+use portcullis_daemon::client::{self, ClientError};
+use portcullis_daemon::protocol::{Ask, Decision, Request, Response, line};
+use portcullis_relay::session::{Approval, Held};
+use portcullis_relay::{Approver, Pending};
+use portcullis_store::decisions::{DecisionStore, Verdict};
+
+/// How much longer than the ask's own timeout the wrapper waits for the daemon to answer.
+const GRACE: Duration = Duration::from_secs(5);
+
+pub struct DaemonApprover {
+    pub state_dir: PathBuf,
+    /// This binary, to start the daemon.
+    pub exe: PathBuf,
+    pub policy: Arc<Policy>,
+}
+
+impl Approver for DaemonApprover {
+    fn approve(&self, id: String, held: &Held) -> Pending {
+        let ask = ask(id, held);
+        let remembered = self.remembered(held);
+        let (state_dir, exe) = (self.state_dir.clone(), self.exe.clone());
+        Box::pin(async move {
+            if let Some(approval) = remembered {
+                return approval;
+            }
+            tokio::task::spawn_blocking(move || ask_a_person(&state_dir, &exe, ask))
+                .await
+                .unwrap_or_else(|e| Approval::Unreachable(format!("internal error: {e}")))
+        })
+    }
+}
+
+impl DaemonApprover {
+    /// A remembered decision covering the call: denies before allows, exact before patterns
+    /// within each. A store that cannot be read remembers nothing (the person is asked).
+    fn remembered(&self, held: &Held) -> Option<Approval> {
+        let call = &held.call;
+        let lookup = DecisionStore::open(&self.state_dir)
+            .and_then(|store| store.lookup(&call.server_key, &call.tool, &call.canonical.hash))
+            .inspect_err(|e| tracing::warn!("cannot read remembered decisions: {e}"))
+            .ok()?;
+        let view = View {
+            direction: Direction::ToServer,
+            kind: Kind::Request,
+            server: &call.server,
+            target: &held.target,
+            payload: call.arguments.as_ref(),
+        };
+        let matching = lookup.patterns.iter().filter(|r| {
+            let portcullis_store::decisions::Scope::Pattern(text) = &r.decision.scope else {
+                return false;
+            };
+            match self.policy.compile_pattern(&call.tool, text) {
+                Ok(pattern) => self.policy.pattern_matches(&pattern, &view),
+                Err(e) => {
+                    tracing::warn!("remembered decision #{} is not a valid pattern: {e}", r.id);
+                    false
+                }
+            }
+        });
+        let patterns: Vec<(i64, Verdict)> = matching.map(|r| (r.id, r.decision.verdict)).collect();
+        let exact = lookup.exact.into_iter();
+        let all: Vec<(i64, Verdict)> = exact.chain(patterns).collect();
+        let found = all
+            .iter()
+            .find(|(_, v)| *v == Verdict::Deny)
+            .or_else(|| all.first())?;
+        Some(match found {
+            (id, Verdict::Deny) => Approval::Denied {
+                remembered: Some(*id),
+            },
+            (id, Verdict::Allow) => Approval::Allowed {
+                remembered: Some(*id),
+            },
+        })
+    }
+}
+
+/// What the daemon shows a person.
+fn ask(id: String, held: &Held) -> Ask {
+    let call = &held.call;
+    Ask {
+        id,
+        server: call.server.clone(),
+        server_key: call.server_key.clone(),
+        method: held.target.method.clone(),
+        tool: call.tool.clone(),
+        evidence: held.decision.evidence.clone(),
+        arguments: call.canonical.arguments.clone(),
+        args_hash: call.canonical.hash.clone(),
+        rule: held
+            .decision
+            .rule
+            .clone()
+            .unwrap_or_else(|| "default".into()),
+        reason: held.decision.reason.to_string(),
+        timeout_ms: call.options.timeout.as_millis() as u64,
+        always: call.options.always,
+        suggested_pattern: Some(call.canonical.suggested_pattern.clone()),
+    }
+}
+
+fn ask_a_person(state_dir: &std::path::Path, exe: &std::path::Path, ask: Ask) -> Approval {
+    let timeout = Duration::from_millis(ask.timeout_ms);
+    let unreachable = |e: ClientError| Approval::Unreachable(format!("{e}; {}", e.advice()));
+    let mut stream = match client::connect_or_start(state_dir, exe) {
+        Ok(stream) => stream,
+        Err(e) => return unreachable(e),
+    };
+    let asked = stream
+        .set_read_timeout(Some(timeout + GRACE))
+        .and_then(|()| stream.write_all(&line(&Request::Ask(Box::new(ask)))));
+    if let Err(e) = asked {
+        return unreachable(e.into());
+    }
+    match client::read_response(&mut BufReader::new(&stream)) {
+        Ok(Some(Response::Decided { decision, .. })) => match decision {
+            Decision::Allow => Approval::Allowed { remembered: None },
+            Decision::Deny => Approval::Denied { remembered: None },
+        },
+        Ok(Some(Response::TimedOut { .. })) => Approval::TimedOut(timeout),
+        Ok(Some(Response::Error { message })) => unreachable(ClientError::Protocol(message)),
+        Ok(None) => unreachable(ClientError::Protocol(
+            "the daemon stopped before anyone decided".into(),
+        )),
+        Ok(Some(other)) => unreachable(ClientError::Protocol(format!("{other:?}"))),
+        Err(e) => unreachable(e),
+    }
+}
