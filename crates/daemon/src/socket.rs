@@ -69,10 +69,16 @@ pub enum SocketError {
 pub fn listen(paths: &DaemonPaths) -> Result<UnixListener, SocketError> {
     paths.create_dir()?;
     let _ = std::fs::remove_file(&paths.socket);
-    UnixListener::bind(&paths.socket).map_err(|source| SocketError::Bind {
+    let bind = |source| SocketError::Bind {
         path: paths.socket.clone(),
         source,
-    })
+    };
+    let listener = UnixListener::bind(&paths.socket).map_err(bind)?;
+    // The directory already keeps others out; the socket's own mode says the same.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&paths.socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(bind)?;
+    Ok(listener)
 }
 
 /// Whether the peer of `stream` runs as this user.
