@@ -25,6 +25,17 @@ import {
 
 let browser;
 
+// For the README's pictures: a rule with an argument condition, so the card shows its evidence.
+const SCREENSHOT_CONFIG = `rules:
+  - name: confirm-git-push
+    action: ask
+    reason: pushing changes other people's repositories
+    tool: run_command
+    timeout: 60s
+    arguments:
+      - command: { program: [git] }
+`;
+
 before(async () => {
   checkPrerequisites();
   browser = await launchBrowser();
@@ -38,8 +49,8 @@ after(async () => {
  * Runs `body` with a sandbox, a connected client and a logged-in page; screenshots the page when
  * the test fails, and always stops the daemon and removes the sandbox.
  */
-async function withDashboard(t, body, { colorScheme = "light", loginFirst = true } = {}) {
-  const sandbox = makeSandbox();
+async function withDashboard(t, body, { colorScheme = "light", loginFirst = true, config } = {}) {
+  const sandbox = makeSandbox(config);
   let page;
   try {
     const client = await connectClient(sandbox);
@@ -436,6 +447,6 @@ describe("screenshots for the README", () => {
       await page.emulateMedia({ colorScheme: "light" });
       await card.locator('[data-action="deny"]').click();
       assertMcpError(await within(call, 10000), -32090);
-    });
+    }, { config: SCREENSHOT_CONFIG });
   });
 });

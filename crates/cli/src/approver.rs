@@ -95,7 +95,13 @@ fn ask(id: String, held: &Held) -> Ask {
         server_key: call.server_key.clone(),
         method: held.target.method.clone(),
         tool: call.tool.clone(),
-        evidence: held.decision.evidence.clone(),
+        evidence: held
+            .decision
+            .evidence
+            .iter()
+            .chain(&call.canonical.resolved)
+            .cloned()
+            .collect(),
         arguments: call.canonical.arguments.clone(),
         args_hash: call.canonical.hash.clone(),
         rule: held

@@ -36,6 +36,19 @@ const CONFIG: &str = "rules:
 struct Person {
     state: PathBuf,
     pending: BufReader<UnixStream>,
+    _daemon: StopDaemon,
+}
+
+/// Stops the daemon of a state directory when dropped, so a failing test leaves none behind.
+struct StopDaemon(PathBuf);
+
+impl Drop for StopDaemon {
+    fn drop(&mut self) {
+        if let Ok(mut stream) = UnixStream::connect(self.0.join("daemon/portcullis.sock")) {
+            let _ = stream.write_all(b"{\"type\":\"stop\"}\n");
+            let _ = BufReader::new(stream).read_line(&mut String::new());
+        }
+    }
 }
 
 impl Person {
@@ -57,6 +70,7 @@ impl Person {
             .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
         Self {
+            _daemon: StopDaemon(state.clone()),
             state,
             pending: BufReader::new(stream),
         }
@@ -89,19 +103,6 @@ impl Person {
         let mut line = String::new();
         BufReader::new(stream).read_line(&mut line).unwrap();
         serde_json::from_str(&line).unwrap()
-    }
-}
-
-impl Drop for Person {
-    fn drop(&mut self) {
-        stop_daemon(&self.state);
-    }
-}
-
-fn stop_daemon(state: &std::path::Path) {
-    if let Ok(mut stream) = UnixStream::connect(state.join("daemon/portcullis.sock")) {
-        let _ = stream.write_all(b"{\"type\":\"stop\"}\n");
-        let _ = BufReader::new(stream).read_line(&mut String::new());
     }
 }
 
@@ -138,6 +139,8 @@ fn a_held_call_waits_for_a_person_while_other_calls_flow_and_passes_when_allowed
     assert_eq!(ask["rule"], "confirm-commands");
     assert_eq!(ask["reason"], "commands need a person's approval");
     assert_eq!(ask["arguments"], r#"{"command":"ls /tmp"}"#);
+    let evidence = ask["evidence"].to_string();
+    assert!(evidence.contains("command `ls /tmp` runs ls"), "{evidence}");
     // Meanwhile other calls pass (the held one is not at the server).
     let other = w.call(&call(json!(2), "big", json!({"bytes": 10})));
     assert!(other.get("result").is_some(), "{other}");
@@ -292,6 +295,7 @@ fn the_socket_refuses_another_user() {
         .status()
         .unwrap();
     assert!(status.success());
+    let _daemon = StopDaemon(state.clone());
     let socket = state.join("daemon/portcullis.sock");
     let mode = std::fs::metadata(state.join("daemon"))
         .unwrap()
@@ -334,5 +338,4 @@ fn the_socket_refuses_another_user() {
         let out = as_nobody(&socket);
         assert_eq!(out.trim(), "closed", "{out}");
     }
-    stop_daemon(&state);
 }

@@ -24,7 +24,7 @@ pub struct PendingAsk {
 /// Something approvers should see at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Pending(PendingAsk),
+    Pending(Box<PendingAsk>),
     Resolved {
         id: String,
         outcome: Outcome,
@@ -114,7 +114,7 @@ impl Broker {
                 seq: table.next_seq,
                 answer,
             };
-            let event = Event::Pending(shown(&waiting, Instant::now()));
+            let event = Event::Pending(Box::new(shown(&waiting, Instant::now())));
             table.waiting.insert(id.clone(), waiting);
             event
         };

@@ -13,6 +13,8 @@ pub mod client;
 mod dashboard;
 mod detach;
 mod lock;
+#[cfg(feature = "notify")]
+mod notify;
 pub mod protocol;
 mod server;
 pub mod socket;
@@ -85,6 +87,8 @@ async fn serve(options: Options, paths: DaemonPaths) -> anyhow::Result<()> {
     );
     tokio::spawn(server::serve(socket, daemon.clone()));
     tokio::spawn(dashboard::serve(web, daemon.clone()));
+    #[cfg(feature = "notify")]
+    tokio::spawn(notify::announce(daemon.broker.clone()));
     tokio::select! {
         () = daemon.stop.notified() => {}
         () = terminated() => {}

@@ -130,7 +130,7 @@ async fn subscribe(
             () = closed(&mut reader) => return,
         };
         let response = match event {
-            Ok(Event::Pending(pending)) => pending_response(pending),
+            Ok(Event::Pending(pending)) => pending_response(*pending),
             Ok(Event::Resolved { id, outcome }) => Response::Resolved { id, outcome },
             Ok(Event::Remembered | Event::Pins) | Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => return,

@@ -97,7 +97,7 @@ enum Piece {
     /// An answer for the receiver in place of the message (a blocked or broken response).
     Substitute(Vec<u8>),
     /// Held for a person's decision.
-    Hold(Held),
+    Hold(Box<Held>),
     Drop,
 }
 
@@ -292,7 +292,7 @@ impl Session {
                 }
                 Piece::Hold(held) => {
                     untouched = false;
-                    held_here.push(held);
+                    held_here.push(*held);
                 }
                 Piece::Drop => untouched = false,
             }
@@ -400,13 +400,13 @@ impl Session {
             && let Some(id) = message.id.take()
         {
             self.held.insert(id.clone());
-            return Piece::Hold(Held {
+            return Piece::Hold(Box::new(Held {
                 id,
                 bytes: rewritten.unwrap_or_else(|| raw.to_vec()),
                 target,
                 decision,
                 call,
-            });
+            }));
         }
         let blocked = match decision.action.passes() {
             false => Some(decision),
@@ -541,7 +541,7 @@ fn single(line: &[u8], piece: Piece) -> Outcome {
         Piece::Rewrite(bytes) => push_line(&mut outcome.forward, &bytes),
         Piece::Reply(r) => push_line(&mut outcome.reply, &r),
         Piece::Substitute(s) => push_line(&mut outcome.forward, &s),
-        Piece::Hold(held) => outcome.held.push(held),
+        Piece::Hold(held) => outcome.held.push(*held),
         Piece::Drop => {}
     }
     outcome
@@ -558,9 +558,12 @@ impl Session {
         let mut canonical = self.policy.canonical_call(&tool, arguments);
         let mut shown = redact_untagged(None, &canonical.arguments).into_owned();
         if shown.len() > SHOWN_ARGUMENTS {
-            let cut = shown.floor_char_boundary(SHOWN_ARGUMENTS);
+            let mut cut = SHOWN_ARGUMENTS;
+            while !shown.is_char_boundary(cut) {
+                cut -= 1;
+            }
             shown.truncate(cut);
-            shown.push_str("…");
+            shown.push('…');
         }
         canonical.arguments = shown;
         HeldCall {

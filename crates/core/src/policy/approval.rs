@@ -65,6 +65,8 @@ pub struct CanonicalCall {
     pub hash: String,
     /// Argument conditions to start from when a person widens "always" to a pattern.
     pub suggested_pattern: String,
+    /// Every path and command in the arguments as resolved here, for the person to see.
+    pub resolved: Vec<String>,
 }
 
 /// Argument conditions a person saved with "always", compiled for one tool.
@@ -99,23 +101,23 @@ impl Policy {
         for part in [tool, "\0", &text] {
             hasher.update(part.as_bytes());
         }
+        let mut resolved = Vec::new();
         for path in facts.paths() {
-            let resolved = path
-                .canonical
-                .real
-                .as_ref()
-                .unwrap_or(&path.canonical.lexical);
-            hasher.update(format!("\0path {} {resolved}", path.pointer).as_bytes());
+            let real = path.canonical.real.as_ref();
+            let real = real.unwrap_or(&path.canonical.lexical);
+            hasher.update(format!("\0path {} {real}", path.pointer).as_bytes());
+            resolved.push(format!("path {real} (from {:?})", path.raw));
         }
         for command in facts.commands() {
-            hasher.update(format!(
-                "\0command {} {}",
-                command.pointer, command.analysis.canonical
-            ));
+            let canonical = &command.analysis.canonical;
+            hasher.update(format!("\0command {} {canonical}", command.pointer));
+            let programs = command.analysis.programs.join(", ");
+            resolved.push(format!("command `{canonical}` runs {programs}"));
         }
         CanonicalCall {
             arguments: text,
             hash: hex::encode(hasher.finalize()),
+            resolved,
             suggested_pattern: suggest_pattern(&facts, arguments),
         }
     }
@@ -351,6 +353,7 @@ mod tests {
             a.suggested_pattern,
             "- path:\n    under: [\"/home/u/project\"]\n"
         );
+        assert_eq!(a.resolved, ["path /home/u/project/a.md (from \"a.md\")"]);
     }
 
     #[test]

@@ -23,10 +23,19 @@ use crate::protocol::Decide;
 /// Records `/api/activity` returns unless asked for another number.
 const ACTIVITY_LIMIT: usize = 200;
 
-type ApiResult = Result<Json<Value>, Response>;
+type ApiResult = Result<Json<Value>, ApiError>;
 
-fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
-    (status, Json(json!({ "error": message.to_string() }))).into_response()
+/// An error answered as `{"error": "…"}` with its status.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> ApiError {
+    ApiError(status, message.to_string())
 }
 
 fn ok() -> ApiResult {
@@ -110,8 +119,8 @@ pub struct ActivityQuery {
 }
 
 impl ActivityQuery {
-    fn filter(self) -> Result<Filter, Response> {
-        let when = |text: Option<String>, name: &str| -> Result<Option<String>, Response> {
+    fn filter(self) -> Result<Filter, ApiError> {
+        let when = |text: Option<String>, name: &str| -> Result<Option<String>, ApiError> {
             let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
                 return Ok(None);
             };

@@ -33,9 +33,11 @@ pub struct App {
     pub modal: Option<Modal>,
     /// The daemon closed the subscription: nothing more can be decided here.
     pub stopped: bool,
-    /// What the decision in flight says once the daemon accepts it: the ask may be gone by
-    /// then (its `resolved` can come first), so it is worded when sent.
-    sent: Option<String>,
+    /// The decision in flight: its ask's id, and what the status says once the daemon accepts
+    /// it (worded when sent, while the ask is at hand).
+    sent: Option<(String, String)>,
+    /// The ask the daemon last accepted a decision on: its `resolved` is no news.
+    accepted: Option<String>,
 }
 
 impl App {
@@ -81,6 +83,9 @@ impl App {
             Outcome::TimedOut => "timed out",
             Outcome::Withdrawn => "was withdrawn by the client",
         };
+        if self.accepted.as_deref() == Some(id) {
+            return;
+        }
         if self.modal.as_ref().is_some_and(|m| m.id == id) {
             self.modal = None;
             self.status = format!("{} {what} before you confirmed.", label(&gone.ask));
@@ -98,9 +103,14 @@ impl App {
 
     /// What the daemon answered to the last decision sent: `Err` holds its message.
     pub fn decided(&mut self, result: Result<(), String>) {
-        let sent = self.sent.take().unwrap_or_else(|| "Decided".into());
+        let Some((id, sent)) = self.sent.take() else {
+            return;
+        };
         self.status = match result {
-            Ok(()) => format!("{sent}."),
+            Ok(()) => {
+                self.accepted = Some(id);
+                format!("{sent}.")
+            }
             Err(message) => format!("{sent}: refused: {}", visible(&message)),
         };
     }
@@ -147,7 +157,10 @@ impl App {
             remember: None,
             expires_in_s: None,
         };
-        self.sent = Some(format!("{verb}: {}", label(&pending.ask)));
+        self.sent = Some((
+            decide.id.clone(),
+            format!("{verb}: {}", label(&pending.ask)),
+        ));
         Some(Action::Decide(decide))
     }
 
@@ -195,11 +208,12 @@ impl App {
                     Remember::Exact => "these exact arguments",
                     Remember::Pattern { .. } => "your pattern",
                 };
-                self.sent = Some(format!(
+                let said = format!(
                     "{verb} ({scope}, expires: {}): {}",
                     modal.expiry_label(),
                     label(ask)
-                ));
+                );
+                self.sent = Some((modal.id.clone(), said));
                 Some(Action::Decide(Decide {
                     id: modal.id,
                     decision: modal.decision,

@@ -40,13 +40,20 @@ fn two(now: Instant) -> App {
 }
 
 fn screen(app: &App, now: Instant) -> Vec<String> {
+    screen_and_cursor(app, now).0
+}
+
+/// The screen's lines, and where the terminal's cursor is (`x` in characters).
+fn screen_and_cursor(app: &App, now: Instant) -> (Vec<String>, (u16, u16)) {
     let (width, height) = (100, 30);
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|frame| ui::draw(frame, app, now)).unwrap();
     let buffer = terminal.backend().buffer();
-    (0..height)
+    let lines = (0..height)
         .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect())
-        .collect()
+        .collect();
+    let cursor = terminal.get_cursor_position().unwrap();
+    (lines, (cursor.x, cursor.y))
 }
 
 fn shows(lines: &[String], text: &str) -> bool {
@@ -141,8 +148,16 @@ fn a_allows_and_d_denies_the_selected_ask_once() {
     );
     app.decided(Ok(()));
     assert_eq!(app.status, "Allowed once: fs · write_file.");
+    // Its end is no news: the status keeps saying what the person did.
+    let resolved = Response::Resolved {
+        id: "s:1".into(),
+        outcome: Outcome::Allowed,
+    };
+    app.on_event(resolved, Instant::now());
+    assert_eq!(app.status, "Allowed once: fs · write_file.");
+    assert_eq!(app.pending.len(), 1);
 
-    let deny = decide(press(&mut app, &[key(KeyCode::Down), char('d')]));
+    let deny = decide(press(&mut app, &[char('d')]));
     assert_eq!(deny.id, "s:2");
     assert_eq!(deny.decision, Decision::Deny);
     assert_eq!(deny.remember, None);
@@ -204,12 +219,15 @@ fn always_deny_can_remember_an_edited_pattern() {
     keys.push(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
     keys.extend("command: any".chars().map(char));
     press(&mut app, &keys);
-    let lines = screen(&app, Instant::now());
+    let (lines, (x, y)) = screen_and_cursor(&app, Instant::now());
     assert!(
         shows(&lines, "    path: {under: [/home/me/src]}"),
         "{lines:#?}"
     );
-    assert!(shows(&lines, "    command: any"));
+    // The terminal's cursor is where typing goes: after "any".
+    let row: Vec<char> = lines[usize::from(y)].chars().collect();
+    let before: String = row[..usize::from(x)].iter().collect();
+    assert!(before.ends_with("    command: any"), "{before:?}");
 
     let always = decide(press(&mut app, &[key(KeyCode::Enter)]));
     assert_eq!(always.decision, Decision::Deny);
@@ -294,7 +312,7 @@ fn a_resolved_ask_leaves_the_list_and_the_selection_follows() {
     app.on_event(gone("s:1", Outcome::TimedOut), now);
     assert_eq!(app.selected().unwrap().ask.id, "s:2");
     let lines = screen(&app, now);
-    assert!(!shows(&lines, "write_file"), "{lines:#?}");
+    assert!(!shows(&lines, "fs · write_file · "), "{lines:#?}");
     assert!(shows(&lines, "fs · write_file timed out."));
     assert!(shows(&lines, "> git · push"));
 
@@ -359,10 +377,13 @@ fn exact_only_rules_offer_no_pattern() {
     press(&mut app, &[char('j'), char('A'), key(KeyCode::Right)]);
     let lines = screen(&app, Instant::now());
     assert!(
-        shows(&lines, "(this rule remembers exact arguments only)"),
+        shows(
+            &lines,
+            "(no pattern: this rule remembers exact arguments only)"
+        ),
         "{lines:#?}"
     );
-    assert!(shows(&lines, "[x] these exact arguments"));
+    assert!(shows(&lines, "[x] these exact arguments   [-] a pattern"));
     let always = decide(press(&mut app, &[key(KeyCode::Enter)]));
     assert_eq!(always.remember, Some(Remember::Exact));
 }

@@ -149,22 +149,27 @@ fn draw_modal(frame: &mut Frame, modal: &Modal, pending: &Pending, within: Rect)
         )
     };
     let check = |on: bool| if on { "[x]" } else { "[ ]" };
-    let pattern_choice = if modal.patterns_allowed {
-        format!("{} a pattern", check(modal.scope == Scope::Pattern))
-    } else {
-        "(this rule remembers exact arguments only)".into()
-    };
     let mut lines = vec![
         Line::from(format!("{verb} {}: remember what?", label(&pending.ask))),
         Line::default(),
         Line::from(vec![
             focus(Field::Scope, "Scope"),
             Span::raw(format!(
-                "{} these exact arguments   {pattern_choice}",
-                check(modal.scope == Scope::Exact)
+                "{} these exact arguments   {} a pattern",
+                check(modal.scope == Scope::Exact),
+                if modal.patterns_allowed {
+                    check(modal.scope == Scope::Pattern)
+                } else {
+                    "[-]"
+                }
             )),
         ]),
     ];
+    if !modal.patterns_allowed {
+        lines.push(Line::from(
+            "           (no pattern: this rule remembers exact arguments only)",
+        ));
+    }
     let text_top = lines.len();
     if modal.scope == Scope::Pattern {
         lines.push(Line::from(focus(Field::Pattern, "Pattern")));
