@@ -16,7 +16,7 @@ pub fn run(config: Option<PathBuf>) -> anyhow::Result<u8> {
             [
                 (i + 1).to_string(),
                 r.name.clone(),
-                r.action.name().to_owned(),
+                action_text(r),
                 r.direction_name().to_owned(),
                 r.origin.to_string(),
             ]
@@ -87,6 +87,19 @@ fn print_audit(audit: &AuditSettings) {
             jsonl.keep
         );
     }
+}
+
+/// The action, with an `ask` rule's timeout and what "always" may cover.
+fn action_text(rule: &portcullis_core::policy::Rule) -> String {
+    if rule.action != portcullis_core::policy::Action::Ask {
+        return rule.action.name().to_owned();
+    }
+    let always = match rule.ask.always {
+        portcullis_core::policy::Always::Pattern => "exact or pattern",
+        portcullis_core::policy::Always::Exact => "exact only",
+        portcullis_core::policy::Always::Never => "never",
+    };
+    format!("ask ({} s, always: {always})", rule.ask.timeout.as_secs())
 }
 
 /// The settings for what servers send back, grouped by action.

@@ -106,7 +106,10 @@ impl Policy {
             let real = path.canonical.real.as_ref();
             let real = real.unwrap_or(&path.canonical.lexical);
             hasher.update(format!("\0path {} {real}", path.pointer).as_bytes());
-            resolved.push(format!("path {real} (from {:?})", path.raw));
+            // Words of a command are shown with the command, not each as a path.
+            if !facts.commands().iter().any(|c| c.pointer == path.pointer) {
+                resolved.push(format!("path {real} (from {:?})", path.raw));
+            }
         }
         for command in facts.commands() {
             let canonical = &command.analysis.canonical;
@@ -289,6 +292,10 @@ mod tests {
     use crate::policy::{Source, Sources};
 
     fn policy(text: &str) -> Policy {
+        compiled(text).unwrap()
+    }
+
+    fn compiled(text: &str) -> Result<Policy, ConfigError> {
         let sources = Sources {
             user: Some(Source {
                 path: "/u/config.yaml".into(),
@@ -302,7 +309,7 @@ mod tests {
             case_insensitive: false,
             resolve_symlinks: false,
         };
-        Policy::compile(&sources, paths).unwrap()
+        Policy::compile(&sources, paths)
     }
 
     fn call(policy: &Policy, pattern: &Pattern, args: Value) -> bool {
@@ -332,6 +339,24 @@ mod tests {
         assert_eq!(options.always, Always::Exact);
         assert_eq!(policy.ask_options(Some("plain")), AskOptions::default());
         assert_eq!(policy.ask_options(None).timeout, DEFAULT_ASK_TIMEOUT);
+    }
+
+    #[test]
+    fn ask_options_are_checked_where_they_are_written() {
+        let on_deny = "rules:\n  - name: d\n    action: deny\n    timeout: 5\n";
+        let err = compiled(on_deny).unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("only to `action: ask`"), "{err}");
+        for bad in ["0", "11m", "1h", "soon"] {
+            let text = format!("rules:\n  - name: a\n    action: ask\n    timeout: {bad}\n");
+            let err = compiled(&text).unwrap_err();
+            assert!(err.message.contains("from 1s to 10m"), "{bad}: {err}");
+        }
+        let seconds = policy("rules:\n  - name: a\n    action: ask\n    timeout: 90\n");
+        assert_eq!(
+            seconds.ask_options(Some("a")).timeout,
+            Duration::from_secs(90)
+        );
     }
 
     #[test]
