@@ -247,6 +247,13 @@ pub fn canonical_json(value: &Value) -> String {
     out
 }
 
+/// Serializes `value` with object keys sorted at every depth, nothing dropped.
+pub fn sorted_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, false, &mut out);
+    out
+}
+
 fn write_canonical(value: &Value, top: bool, out: &mut String) {
     match value {
         Value::Object(map) => {

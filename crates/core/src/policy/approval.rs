@@ -2,7 +2,6 @@
 //! person decides on (and that "always" remembers), and remembered patterns compiled with the
 //! policy's own matchers.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use super::facts::Facts;
 use super::path_index::{PathIndex, PathIndexBuilder};
 use super::{Action, ConfigError, Matcher, Origin, Policy, Rule};
 use crate::message::{Direction, View};
+use crate::pins::sorted_json;
 
 /// How long a held call waits for a person unless its rule says otherwise.
 pub const DEFAULT_ASK_TIMEOUT: Duration = Duration::from_secs(25);
@@ -85,18 +85,8 @@ impl Policy {
 
     /// The canonical form of a call of `tool` with `arguments`.
     pub fn canonical_call(&self, tool: &str, arguments: Option<&Value>) -> CanonicalCall {
-        let facts = Facts::new(
-            arguments,
-            Some(tool),
-            &self.commands,
-            &self.paths,
-            &self.other_bases,
-            &self.path_index,
-        );
-        let mut text = String::new();
-        if let Some(arguments) = arguments {
-            write_sorted(arguments, &mut text);
-        }
+        let facts = self.facts(arguments, Some(tool), &self.path_index);
+        let text = arguments.map(sorted_json).unwrap_or_default();
         let mut hasher = Sha256::new();
         for part in [tool, "\0", &text] {
             hasher.update(part.as_bytes());
@@ -198,12 +188,9 @@ impl Policy {
 
     /// Whether a remembered pattern covers this call.
     pub fn pattern_matches(&self, pattern: &Pattern, view: &View<'_>) -> bool {
-        let facts = Facts::new(
+        let facts = self.facts(
             view.payload,
             view.target.tool.as_deref(),
-            &self.commands,
-            &self.paths,
-            &self.other_bases,
             &pattern.path_index,
         );
         rule_matches(&pattern.rule, view, &facts).is_some()
@@ -248,38 +235,6 @@ fn suggest_pattern(facts: &Facts<'_>, arguments: Option<&Value>) -> String {
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
 fn yaml_string(text: &str) -> String {
     Value::String(text.to_owned()).to_string()
-}
-
-/// JSON with every object's keys sorted, whatever order the client sent them in.
-fn write_sorted(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                let _ = write!(out, "{}:", Value::String(key.clone()));
-                write_sorted(item, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_sorted(item, out);
-            }
-            out.push(']');
-        }
-        scalar => {
-            let _ = write!(out, "{scalar}");
-        }
-    }
 }
 
 #[cfg(test)]

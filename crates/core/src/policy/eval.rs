@@ -6,6 +6,7 @@ use globset::GlobSet;
 use serde_json::Value;
 
 use super::facts::{Facts, string_array, walk};
+use super::path_index::PathIndex;
 use super::{Action, Chain, CommandMatcher, Condition, Matcher, Policy, Rule, Selector};
 use crate::detect::paths::CanonicalPath;
 use crate::detect::secrets::{scan, shannon_entropy};
@@ -53,16 +54,27 @@ impl Decision {
 }
 
 impl Policy {
-    /// Judges a message. Pure apart from resolving symlinks of paths that exist.
-    pub fn evaluate(&self, view: &View<'_>) -> Decision {
-        let facts = Facts::new(
-            view.payload,
-            view.target.tool.as_deref(),
+    /// What a payload contains, as this policy's matchers see it; paths are looked up in
+    /// `path_index` (the policy's own, or a remembered pattern's).
+    pub(super) fn facts<'a>(
+        &'a self,
+        payload: Option<&'a Value>,
+        tool: Option<&'a str>,
+        path_index: &'a PathIndex,
+    ) -> Facts<'a> {
+        Facts::new(
+            payload,
+            tool,
             &self.commands,
             &self.paths,
             &self.other_bases,
-            &self.path_index,
-        );
+            path_index,
+        )
+    }
+
+    /// Judges a message. Pure apart from resolving symlinks of paths that exist.
+    pub fn evaluate(&self, view: &View<'_>) -> Decision {
+        let facts = self.facts(view.payload, view.target.tool.as_deref(), &self.path_index);
         let main = evaluate_chain(&self.main, view, &facts);
         match &self.project {
             Some(project) => {
