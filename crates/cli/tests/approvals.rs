@@ -339,3 +339,31 @@ fn the_socket_refuses_another_user() {
         assert_eq!(out.trim(), "closed", "{out}");
     }
 }
+
+#[test]
+fn a_daemon_whose_socket_is_removed_stops() {
+    let home = Home::new();
+    let state = home.path().join("state");
+    let out = home
+        .portcullis(&["daemon", "--detach"])
+        .output()
+        .expect("portcullis runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let pid: i32 = text
+        .trim()
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit(' ').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a pid in {text:?}"));
+    let _daemon = StopDaemon(state.clone());
+    std::fs::remove_dir_all(state.join("daemon")).unwrap();
+    // SAFETY: kill with signal 0 only asks whether the process exists.
+    let alive = || unsafe { libc::kill(pid, 0) } == 0;
+    for _ in 0..200 {
+        if !alive() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the daemon {pid} outlived its socket");
+}

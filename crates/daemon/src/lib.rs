@@ -92,10 +92,23 @@ async fn serve(options: Options, paths: DaemonPaths) -> anyhow::Result<()> {
     tokio::select! {
         () = daemon.stop.notified() => {}
         () = terminated() => {}
+        () = socket_removed(&paths.socket) => eprintln!("the socket was removed"),
     }
     let _ = std::fs::remove_file(&paths.socket);
     eprintln!("portcullis daemon stopped");
     Ok(())
+}
+
+/// Resolves when the socket file is gone (its state directory deleted, or another daemon took
+/// over): nobody can reach this daemon any more.
+async fn socket_removed(socket: &std::path::Path) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        every.tick().await;
+        if !socket.exists() {
+            return;
+        }
+    }
 }
 
 async fn terminated() {
