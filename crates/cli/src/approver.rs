@@ -1,7 +1,6 @@
 //! The wrapper's approver: remembered decisions first, then a person through the daemon (started
 //! when none runs). Any failure denies: a call a rule asks about never passes unasked.
 
-use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +12,7 @@ use portcullis_daemon::protocol::{Ask, Decision, Request, Response, line};
 use portcullis_relay::session::{Approval, Held};
 use portcullis_relay::{Approver, Pending};
 use portcullis_store::decisions::{DecisionStore, Verdict};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 /// How much longer than the ask's own timeout the wrapper waits for the daemon to answer.
 const GRACE: Duration = Duration::from_secs(5);
@@ -33,9 +33,7 @@ impl Approver for DaemonApprover {
             if let Some(approval) = remembered {
                 return approval;
             }
-            tokio::task::spawn_blocking(move || ask_a_person(&state_dir, &exe, ask))
-                .await
-                .unwrap_or_else(|e| Approval::Unreachable(format!("internal error: {e}")))
+            ask_a_person(state_dir, exe, ask).await
         })
     }
 }
@@ -116,30 +114,49 @@ fn ask(id: String, held: &Held) -> Ask {
     }
 }
 
-fn ask_a_person(state_dir: &std::path::Path, exe: &std::path::Path, ask: Ask) -> Approval {
+/// Asks the daemon, starting it if needed. The connection is async so that dropping this future
+/// (the client cancelled the call) closes it, and the daemon withdraws the ask.
+async fn ask_a_person(state_dir: PathBuf, exe: PathBuf, ask: Ask) -> Approval {
     let timeout = Duration::from_millis(ask.timeout_ms);
     let unreachable = |e: ClientError| Approval::Unreachable(format!("{e}; {}", e.advice()));
-    let mut stream = match client::connect_or_start(state_dir, exe) {
-        Ok(stream) => stream,
-        Err(e) => return unreachable(e),
+    let connected =
+        tokio::task::spawn_blocking(move || client::connect_or_start(&state_dir, &exe)).await;
+    let stream = match connected {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return unreachable(e),
+        Err(e) => return Approval::Unreachable(format!("internal error: {e}")),
     };
-    let asked = stream
-        .set_read_timeout(Some(timeout + GRACE))
-        .and_then(|()| stream.write_all(&line(&Request::Ask(Box::new(ask)))));
-    if let Err(e) = asked {
-        return unreachable(e.into());
+    let answer = async {
+        stream.set_nonblocking(true)?;
+        let mut stream = tokio::net::UnixStream::from_std(stream)?;
+        stream
+            .write_all(&line(&Request::Ask(Box::new(ask))))
+            .await?;
+        let mut text = String::new();
+        let mut reader = BufReader::new(stream).take(client::MAX_LINE as u64);
+        reader.read_line(&mut text).await?;
+        Ok::<_, std::io::Error>(text)
+    };
+    let text = match tokio::time::timeout(timeout + GRACE, answer).await {
+        Ok(Ok(text)) => text,
+        Ok(Err(e)) => return unreachable(e.into()),
+        Err(_) => {
+            let why = "the daemon did not answer in time".to_owned();
+            return unreachable(ClientError::Protocol(why));
+        }
+    };
+    if text.is_empty() {
+        let why = "the daemon stopped before anyone decided".to_owned();
+        return unreachable(ClientError::Protocol(why));
     }
-    match client::read_response(&mut BufReader::new(&stream)) {
-        Ok(Some(Response::Decided { decision, .. })) => match decision {
+    match serde_json::from_str::<Response>(text.trim_end()) {
+        Ok(Response::Decided { decision, .. }) => match decision {
             Decision::Allow => Approval::Allowed { remembered: None },
             Decision::Deny => Approval::Denied { remembered: None },
         },
-        Ok(Some(Response::TimedOut { .. })) => Approval::TimedOut(timeout),
-        Ok(Some(Response::Error { message })) => unreachable(ClientError::Protocol(message)),
-        Ok(None) => unreachable(ClientError::Protocol(
-            "the daemon stopped before anyone decided".into(),
-        )),
-        Ok(Some(other)) => unreachable(ClientError::Protocol(format!("{other:?}"))),
-        Err(e) => unreachable(e),
+        Ok(Response::TimedOut { .. }) => Approval::TimedOut(timeout),
+        Ok(Response::Error { message }) => unreachable(ClientError::Protocol(message)),
+        Ok(other) => unreachable(ClientError::Protocol(format!("{other:?}"))),
+        Err(e) => unreachable(ClientError::Protocol(e.to_string())),
     }
 }

@@ -367,3 +367,26 @@ fn a_daemon_whose_socket_is_removed_stops() {
     }
     panic!("the daemon {pid} outlived its socket");
 }
+
+#[test]
+fn a_held_call_the_client_cancels_leaves_the_dashboard_and_is_never_answered() {
+    let home = Home::new();
+    let mut w = started(&home);
+    w.send(&command(1, "make deploy").to_string());
+    let mut person = Person::new(&home);
+    let ask = person.asked();
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 1, "reason": "the user gave up"}});
+    w.send(&cancel.to_string());
+    let resolved = person.next();
+    assert_eq!(resolved["outcome"], "withdrawn", "{resolved}");
+    assert_eq!(resolved["id"], ask["id"]);
+    // Too late to decide, and nothing reaches the client or the server for it.
+    assert_eq!(
+        person.decide(&ask["id"], "allow", Value::Null)["type"],
+        "error"
+    );
+    let next = w.call(&call(json!(2), "big", json!({"bytes": 3})));
+    assert_eq!(next["id"], 2, "{next}");
+    assert!(!home.received().contains("make deploy"));
+}

@@ -2,9 +2,13 @@
 //! [`Approver`] (the approval daemon, through `portcullis run`) decides it while every other
 //! message keeps flowing; the session then forwards or answers it.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+
+use portcullis_core::message::IdKey;
+use tokio::task::AbortHandle;
 
 use crate::pump::{Sinks, Write};
 use crate::session::{Approval, Held, Session};
@@ -19,6 +23,9 @@ pub trait Approver: Send + Sync {
     fn approve(&self, id: String, held: &Held) -> Pending;
 }
 
+/// The decisions in progress, by request id, so a cancelled request's can be abandoned.
+pub type Deciding = Arc<Mutex<HashMap<IdKey, AbortHandle>>>;
+
 /// Asks `approver` about `held` and, once decided, forwards it to the server or answers the
 /// client, without holding up anything else.
 pub fn release_when_decided(
@@ -29,7 +36,11 @@ pub fn release_when_decided(
 ) {
     let id = format!("{}:{}", std::process::id(), held.id.0);
     let decision = approver.approve(id, &held);
-    tokio::spawn(async move {
+    let key = held.id.clone();
+    let held_id = key.clone();
+    let deciding = sinks.deciding.clone();
+    let mut table = lock(&deciding);
+    let task = tokio::spawn(async move {
         let approval = decision.await;
         let outcome = session
             .lock()
@@ -41,5 +52,22 @@ pub fn release_when_decided(
         if !outcome.reply.is_empty() {
             let _ = sinks.reply.send(Write::Bytes(outcome.reply)).await;
         }
+        lock(&sinks.deciding).remove(&held_id);
     });
+    table.insert(key, task.abort_handle());
+}
+
+/// Abandons the decisions of requests the client cancelled: dropping an approver's future ends
+/// its ask (the daemon sees its connection close and withdraws it from the dashboard).
+pub fn withdraw(deciding: &Deciding, ids: &[IdKey]) {
+    let mut table = lock(deciding);
+    for id in ids {
+        if let Some(task) = table.remove(id) {
+            task.abort();
+        }
+    }
+}
+
+fn lock(deciding: &Deciding) -> std::sync::MutexGuard<'_, HashMap<IdKey, AbortHandle>> {
+    deciding.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -24,6 +24,7 @@ use portcullis_core::pins::{PinBook, ServerIdentity};
 use portcullis_core::policy::Policy;
 use tokio::sync::mpsc;
 
+use approve::Deciding;
 pub use approve::{Approver, Pending};
 use child::{Server, exit_code};
 use pump::{Sinks, Write, pump, writer};
@@ -125,6 +126,7 @@ async fn relay(
                 forward: to_server.clone(),
                 reply: to_client,
                 approver,
+                deciding: Deciding::default(),
             };
             pump(tokio::io::stdin(), Direction::ToServer, max, session, sinks).await;
             let _ = to_server.send(Write::Close).await;
@@ -135,6 +137,7 @@ async fn relay(
             forward: to_client.clone(),
             reply: to_server.clone(),
             approver: None,
+            deciding: Deciding::default(),
         };
         pump(server_out, Direction::ToClient, max, session.clone(), sinks)
     });

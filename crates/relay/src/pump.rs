@@ -7,7 +7,7 @@ use portcullis_core::message::Direction;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::approve::{Approver, release_when_decided};
+use crate::approve::{Approver, Deciding, release_when_decided, withdraw};
 use crate::session::Session;
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -27,6 +27,7 @@ pub struct Sinks {
     pub forward: mpsc::Sender<Write>,
     pub reply: mpsc::Sender<Write>,
     pub approver: Option<Arc<dyn Approver>>,
+    pub deciding: Deciding,
 }
 
 /// Reads `input` to its end, judging every frame in `direction`.
@@ -75,6 +76,7 @@ async fn deliver(
         if !outcome.reply.is_empty() {
             let _ = sinks.reply.send(Write::Bytes(outcome.reply)).await;
         }
+        withdraw(&sinks.deciding, &outcome.withdrawn);
         // Only a session with an approver holds calls.
         if let Some(approver) = &sinks.approver {
             for held in outcome.held {

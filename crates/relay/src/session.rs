@@ -37,6 +37,8 @@ pub struct Outcome {
     pub reply: Vec<u8>,
     /// Requests held for a person's decision: neither forwarded nor answered yet.
     pub held: Vec<Held>,
+    /// Held requests the client cancelled: nobody needs their decision any more.
+    pub withdrawn: Vec<IdKey>,
 }
 
 /// A client request held for a person's decision (a rule with `action: ask`). Other traffic goes
@@ -116,6 +118,8 @@ pub struct Session {
     hold_asks: bool,
     /// Requests held now: released once, answered if the session ends first.
     held: HashSet<IdKey>,
+    /// Held requests cancelled by the client while judging the current frame.
+    withdrawn: Vec<IdKey>,
     server_key: String,
 }
 
@@ -140,6 +144,7 @@ impl Session {
             recorder: Recorder::new(audit),
             hold_asks: false,
             held: HashSet::new(),
+            withdrawn: Vec::new(),
         }
     }
 
@@ -178,7 +183,7 @@ impl Session {
             Frame::Line(line) => self.handle_line(direction, line),
             Frame::Oversize(over) => self.handle_oversize(direction, over),
         }));
-        let outcome = judged.unwrap_or_else(|_| {
+        let mut outcome = judged.unwrap_or_else(|_| {
             // What was recorded for the frame before the panic did not happen as recorded.
             self.recorder.discard_frame();
             let bytes = match frame {
@@ -195,6 +200,7 @@ impl Session {
             );
             single(b"", piece)
         });
+        outcome.withdrawn = std::mem::take(&mut self.withdrawn);
         self.recorder.end_frame();
         outcome
     }
@@ -381,6 +387,9 @@ impl Session {
         }
         if direction == Direction::ToServer {
             self.recorder.note_client(&message);
+            if let Some(id) = self.cancelled_hold(&message) {
+                self.withdrawn.push(id);
+            }
         }
         let call = (ask && withheld.is_none())
             .then(|| self.held_call(&target, message.payload(), &decision));
@@ -548,6 +557,18 @@ fn single(line: &[u8], piece: Piece) -> Outcome {
 }
 
 impl Session {
+    /// The held request a client's `notifications/cancelled` names, no longer held: it will not
+    /// be answered (the client gave up on it) nor forwarded.
+    fn cancelled_hold(&mut self, message: &Message) -> Option<IdKey> {
+        if message.kind != Kind::Notification
+            || message.method.as_deref() != Some("notifications/cancelled")
+        {
+            return None;
+        }
+        let id = IdKey(message.params()?.get("requestId")?.to_string());
+        self.held.remove(&id).then_some(id)
+    }
+
     fn held_call(
         &self,
         target: &Target,
@@ -742,6 +763,34 @@ mod tests {
             assert!(message.contains(words), "{message}");
             assert_eq!(error["data"]["rule"], "confirm-writes");
         }
+    }
+
+    #[test]
+    fn a_held_call_the_client_cancels_is_withdrawn_and_never_answered() {
+        let mut session = session(true);
+        let held = send(&mut session, Direction::ToServer, call(4, "write_file")).held;
+        let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 4, "reason": "user gave up"}});
+        let outcome = send(
+            &mut session,
+            Direction::ToServer,
+            cancel.to_string().into_bytes(),
+        );
+        assert_eq!(outcome.withdrawn, [IdKey("4".into())]);
+        let late = session.release(
+            held.into_iter().next().unwrap(),
+            &Approval::Allowed { remembered: None },
+        );
+        assert!(late.forward.is_empty() && late.reply.is_empty());
+        // Cancelling something not held withdraws nothing.
+        let other = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 9}});
+        let outcome = send(
+            &mut session,
+            Direction::ToServer,
+            other.to_string().into_bytes(),
+        );
+        assert!(outcome.withdrawn.is_empty());
     }
 
     #[test]
