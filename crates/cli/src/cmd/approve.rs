@@ -15,7 +15,7 @@ use std::io::{self, BufReader, IsTerminal, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -32,10 +32,12 @@ const TICK: Duration = Duration::from_millis(200);
 /// How long a decision may take to be answered before it is reported as lost.
 const DECIDE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What the subscription thread hands the loop.
+/// What the subscription and decision threads hand the loop.
 enum Feed {
     Event(Response),
     Closed,
+    /// The daemon's answer to a decision: `Err` says why it did not take effect.
+    Decided(Result<(), String>),
 }
 
 /// Runs the approver until the person quits (0) or the daemon goes away (1).
@@ -56,10 +58,11 @@ pub fn run(state_dir: &Path) -> anyhow::Result<u8> {
     control
         .write_all(&line(&Request::Subscribe))
         .context("cannot subscribe to the daemon's pending asks")?;
-    let feed = subscribe(stream);
+    let (sender, feed) = mpsc::channel();
+    subscribe(stream, sender.clone());
 
     let mut screen = Screen::enter()?;
-    let result = event_loop(&mut screen.terminal, &feed, state_dir);
+    let result = event_loop(&mut screen.terminal, (&sender, &feed), state_dir);
     // Ends the subscription thread's blocking read.
     let _ = control.shutdown(Shutdown::Both);
     result
@@ -67,7 +70,7 @@ pub fn run(state_dir: &Path) -> anyhow::Result<u8> {
 
 fn event_loop(
     terminal: &mut DefaultTerminal,
-    feed: &Receiver<Feed>,
+    (sender, feed): (&Sender<Feed>, &Receiver<Feed>),
     state_dir: &Path,
 ) -> anyhow::Result<u8> {
     let mut app = App::default();
@@ -75,6 +78,7 @@ fn event_loop(
         loop {
             match feed.try_recv() {
                 Ok(Feed::Event(event)) => app.on_event(event, Instant::now()),
+                Ok(Feed::Decided(result)) => app.decided(result),
                 Ok(Feed::Closed) | Err(TryRecvError::Disconnected) => {
                     if !app.stopped {
                         app.daemon_stopped();
@@ -95,7 +99,13 @@ fn event_loop(
         };
         match app.on_key(key) {
             Some(Action::Quit) => return Ok(u8::from(app.stopped)),
-            Some(Action::Decide(decide)) => app.decided(send_decision(state_dir, &decide)),
+            // Sent on a thread: a slow daemon never freezes the screen.
+            Some(Action::Decide(decide)) => {
+                let (sender, dir) = (sender.clone(), state_dir.to_owned());
+                thread::spawn(move || {
+                    let _ = sender.send(Feed::Decided(send_decision(&dir, &decide)));
+                });
+            }
             None => {}
         }
     }
@@ -103,8 +113,7 @@ fn event_loop(
 
 /// Reads the subscription's messages on a thread of their own, so the screen keeps ticking
 /// while the daemon is quiet.
-fn subscribe(stream: UnixStream) -> Receiver<Feed> {
-    let (sender, receiver) = mpsc::channel();
+fn subscribe(stream: UnixStream, sender: Sender<Feed>) {
     thread::spawn(move || {
         let mut reader = BufReader::new(stream);
         loop {
@@ -122,7 +131,6 @@ fn subscribe(stream: UnixStream) -> Receiver<Feed> {
         }
         let _ = sender.send(Feed::Closed);
     });
-    receiver
 }
 
 /// Sends one decision on a connection of its own and reads the daemon's answer: `Err`
