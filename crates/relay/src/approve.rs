@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use portcullis_core::message::IdKey;
 use tokio::task::AbortHandle;
 
-use crate::pump::{Sinks, Write};
+use crate::pump::Sinks;
 use crate::session::{Approval, Held, Session};
 
 /// A decision on its way.
@@ -23,51 +23,59 @@ pub trait Approver: Send + Sync {
     fn approve(&self, id: String, held: &Held) -> Pending;
 }
 
-/// The decisions in progress, by request id, so a cancelled request's can be abandoned.
-pub type Deciding = Arc<Mutex<HashMap<IdKey, AbortHandle>>>;
-
-/// Asks `approver` about `held` and, once decided, forwards it to the server or answers the
-/// client, without holding up anything else.
-pub fn release_when_decided(
-    approver: &Arc<dyn Approver>,
-    held: Held,
-    session: Arc<Mutex<Session>>,
-    sinks: Sinks,
-) {
-    let id = format!("{}:{}", std::process::id(), held.id.0);
-    let decision = approver.approve(id, &held);
-    let key = held.id.clone();
-    let held_id = key.clone();
-    let deciding = sinks.deciding.clone();
-    let mut table = lock(&deciding);
-    let task = tokio::spawn(async move {
-        let approval = decision.await;
-        let outcome = session
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .release(held, &approval);
-        if !outcome.forward.is_empty() {
-            let _ = sinks.forward.send(Write::Bytes(outcome.forward)).await;
-        }
-        if !outcome.reply.is_empty() {
-            let _ = sinks.reply.send(Write::Bytes(outcome.reply)).await;
-        }
-        lock(&sinks.deciding).remove(&held_id);
-    });
-    table.insert(key, task.abort_handle());
+/// An approver and the decisions it has in progress, by request id, so that a request the client
+/// cancels can have its decision abandoned.
+#[derive(Clone)]
+pub struct Approvals {
+    approver: Arc<dyn Approver>,
+    deciding: Arc<Mutex<HashMap<IdKey, AbortHandle>>>,
 }
 
-/// Abandons the decisions of requests the client cancelled: dropping an approver's future ends
-/// its ask (the daemon sees its connection close and withdraws it from the dashboard).
-pub fn withdraw(deciding: &Deciding, ids: &[IdKey]) {
-    let mut table = lock(deciding);
-    for id in ids {
-        if let Some(task) = table.remove(id) {
-            task.abort();
+impl Approvals {
+    pub fn new(approver: Arc<dyn Approver>) -> Self {
+        Self {
+            approver,
+            deciding: Arc::default(),
         }
     }
-}
 
-fn lock(deciding: &Deciding) -> std::sync::MutexGuard<'_, HashMap<IdKey, AbortHandle>> {
-    deciding.lock().unwrap_or_else(|p| p.into_inner())
+    /// Asks the approver about `held` and, once decided, forwards it to the server or answers
+    /// the client, without holding up anything else.
+    pub fn release_when_decided(&self, held: Held, session: Arc<Mutex<Session>>, sinks: Sinks) {
+        let id = format!("{}:{}", std::process::id(), held.id.0);
+        let decision = self.approver.approve(id, &held);
+        let key = held.id.clone();
+        // Locked until the task is registered, so it cannot unregister itself first.
+        let mut deciding = self.lock();
+        let this = self.clone();
+        let task = tokio::spawn(async move {
+            let approval = decision.await;
+            let id = held.id.clone();
+            let outcome = session
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .release(held, &approval);
+            sinks.write(outcome.forward, outcome.reply).await;
+            this.lock().remove(&id);
+        });
+        deciding.insert(key, task.abort_handle());
+    }
+
+    /// Abandons the decisions of requests the client cancelled: dropping an approver's future
+    /// ends its ask (the daemon sees its connection close and withdraws it from the dashboard).
+    pub fn withdraw(&self, ids: &[IdKey]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut deciding = self.lock();
+        for id in ids {
+            if let Some(task) = deciding.remove(id) {
+                task.abort();
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IdKey, AbortHandle>> {
+        self.deciding.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }

@@ -24,7 +24,7 @@ use portcullis_core::pins::{PinBook, ServerIdentity};
 use portcullis_core::policy::Policy;
 use tokio::sync::mpsc;
 
-use approve::Deciding;
+use approve::Approvals;
 pub use approve::{Approver, Pending};
 use child::{Server, exit_code};
 use pump::{Sinks, Write, pump, writer};
@@ -125,8 +125,7 @@ async fn relay(
             let sinks = Sinks {
                 forward: to_server.clone(),
                 reply: to_client,
-                approver,
-                deciding: Deciding::default(),
+                approvals: approver.map(Approvals::new),
             };
             pump(tokio::io::stdin(), Direction::ToServer, max, session, sinks).await;
             let _ = to_server.send(Write::Close).await;
@@ -136,8 +135,7 @@ async fn relay(
         let sinks = Sinks {
             forward: to_client.clone(),
             reply: to_server.clone(),
-            approver: None,
-            deciding: Deciding::default(),
+            approvals: None,
         };
         pump(server_out, Direction::ToClient, max, session.clone(), sinks)
     });

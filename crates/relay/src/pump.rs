@@ -7,7 +7,7 @@ use portcullis_core::message::Direction;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::approve::{Approver, Deciding, release_when_decided, withdraw};
+use crate::approve::Approvals;
 use crate::session::Session;
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -21,13 +21,25 @@ pub enum Write {
 }
 
 /// Where a pump's results go: `forward` to the receiving side, `reply` back to the sender; held
-/// calls go to `approver`.
+/// calls go to `approvals` (only the client's pump has them).
 #[derive(Clone)]
 pub struct Sinks {
     pub forward: mpsc::Sender<Write>,
     pub reply: mpsc::Sender<Write>,
-    pub approver: Option<Arc<dyn Approver>>,
-    pub deciding: Deciding,
+    pub approvals: Option<Approvals>,
+}
+
+impl Sinks {
+    /// Queues bytes to forward and answers to send back. A closed writer means that side is
+    /// gone; the shutdown path handles it.
+    pub async fn write(&self, forward: Vec<u8>, reply: Vec<u8>) {
+        if !forward.is_empty() {
+            let _ = self.forward.send(Write::Bytes(forward)).await;
+        }
+        if !reply.is_empty() {
+            let _ = self.reply.send(Write::Bytes(reply)).await;
+        }
+    }
 }
 
 /// Reads `input` to its end, judging every frame in `direction`.
@@ -69,18 +81,12 @@ async fn deliver(
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .handle(direction, &frame);
-        // A closed writer means that side is gone; the shutdown path handles it.
-        if !outcome.forward.is_empty() {
-            let _ = sinks.forward.send(Write::Bytes(outcome.forward)).await;
-        }
-        if !outcome.reply.is_empty() {
-            let _ = sinks.reply.send(Write::Bytes(outcome.reply)).await;
-        }
-        withdraw(&sinks.deciding, &outcome.withdrawn);
-        // Only a session with an approver holds calls.
-        if let Some(approver) = &sinks.approver {
+        sinks.write(outcome.forward, outcome.reply).await;
+        // Only a session with approvals holds calls.
+        if let Some(approvals) = &sinks.approvals {
+            approvals.withdraw(&outcome.withdrawn);
             for held in outcome.held {
-                release_when_decided(approver, held, session.clone(), sinks.clone());
+                approvals.release_when_decided(held, session.clone(), sinks.clone());
             }
         }
     }
