@@ -38,7 +38,7 @@ impl ClientError {
 }
 
 /// A connection to a running daemon, or [`ClientError::NotRunning`].
-pub fn connect(state_dir: &Path) -> Result<UnixStream, ClientError> {
+fn connect(state_dir: &Path) -> Result<UnixStream, ClientError> {
     let socket = DaemonPaths::in_state_dir(state_dir).socket;
     UnixStream::connect(&socket).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
@@ -61,7 +61,7 @@ pub fn connect_or_start(state_dir: &Path, exe: &Path) -> Result<UnixStream, Clie
 
 /// Starts the daemon in the background and waits until it answers (`daemon --detach` does the
 /// waiting, so several wrappers starting it at once end up with one daemon).
-pub fn start(state_dir: &Path, exe: &Path) -> Result<(), ClientError> {
+fn start(state_dir: &Path, exe: &Path) -> Result<(), ClientError> {
     let log = DaemonPaths::in_state_dir(state_dir).log;
     let not_started = |why: String| ClientError::NotStarted {
         why,

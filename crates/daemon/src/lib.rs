@@ -75,10 +75,6 @@ async fn serve(options: Options, paths: DaemonPaths) -> anyhow::Result<()> {
         broker,
         stop: Notify::new(),
     });
-    tracing::info!(
-        "listening on {} and http://127.0.0.1:{port}",
-        paths.socket.display()
-    );
     eprintln!(
         "portcullis daemon {} (pid {}): socket {}, dashboard on 127.0.0.1:{port}",
         env!("CARGO_PKG_VERSION"),
