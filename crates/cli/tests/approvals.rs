@@ -390,3 +390,25 @@ fn a_held_call_the_client_cancels_leaves_the_dashboard_and_is_never_answered() {
     assert_eq!(next["id"], 2, "{next}");
     assert!(!home.received().contains("make deploy"));
 }
+
+#[test]
+fn a_held_call_is_denied_when_the_daemon_stops() {
+    let home = Home::new();
+    let mut w = started(&home);
+    w.send(&command(1, "ls").to_string());
+    let mut person = Person::new(&home);
+    person.asked();
+    let out = home.portcullis(&["daemon", "stop"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, message) = error_of(&w.recv());
+    assert_eq!(code, -32091);
+    assert!(
+        message.contains("stopped before anyone decided"),
+        "{message}"
+    );
+    assert!(!home.received().contains("\"ls\""));
+}
