@@ -5,7 +5,9 @@
 
 use serde_json::Value;
 
-use super::redact::{Leak, Redactor};
+use std::borrow::Cow;
+
+use super::redact::{Leak, Redacted, Redactor};
 use crate::detect::key_block::key_lines;
 
 /// What a line of a private key printed one line per string is summarized as.
@@ -29,11 +31,9 @@ pub fn summarize(value: &Value, redactor: &Redactor) -> (String, Vec<Leak>) {
     };
     s.value(value, None);
     let mut summary = s.out;
-    if let Some(short) = shorten(&summary, SUMMARY_MAX) {
-        // What is left of a cut can read as a value of its own: search it once more.
-        let again = redactor.text(&short);
-        s.leaks.extend(again.leaks);
-        summary = again.text.into_owned();
+    if let Some(short) = shorten_redacted(&summary, SUMMARY_MAX, redactor) {
+        s.leaks.extend(short.leaks);
+        summary = short.text.into_owned();
     }
     let mut leaks = s.leaks;
     leaks.sort();
@@ -125,12 +125,10 @@ impl Summarizer<'_> {
         let redacted = self.redactor.text_under(key, text);
         self.leaks.extend(redacted.leaks);
         let text = &redacted.text;
-        let shown = match shorten(text, STRING_MAX) {
-            // What is left of a cut can read as a value of its own: search it once more.
+        let shown = match shorten_redacted(text, STRING_MAX, self.redactor) {
             Some(short) => {
-                let again = self.redactor.text(&short);
-                self.leaks.extend(again.leaks);
-                again.text.into_owned()
+                self.leaks.extend(short.leaks);
+                short.text.into_owned()
             }
             None => text.to_string(),
         };
@@ -192,6 +190,17 @@ impl Summarizer<'_> {
             _ => {}
         }
     }
+}
+
+/// Already redacted `text` cut to at most `max` characters (see [`shorten`]) and searched again,
+/// since what is left of a cut can read as a value of its own; `None` when it is short enough.
+pub fn shorten_redacted(text: &str, max: usize, redactor: &Redactor) -> Option<Redacted<'static>> {
+    let short = shorten(text, max)?;
+    let again = redactor.text(&short);
+    Some(Redacted {
+        text: Cow::Owned(again.text.into_owned()),
+        leaks: again.leaks,
+    })
 }
 
 /// `text` cut to at most `max` characters and marked `…`, or `None` when it is short enough. A cut

@@ -3,15 +3,15 @@
 //! lines look like noise), so the lines from a private key's BEGIN line through its END line
 //! ([`KeyBlock`]) are replaced whole.
 
-use portcullis_core::audit::{KeyBlock, Redactor};
+use portcullis_core::audit::{KeyBlock, Redactor, shorten_redacted};
 
 use super::queue::RawLine;
 
 /// What a line of a private key block is stored as.
 pub(super) const PRIVATE_KEY_LINE: &str = "[REDACTED:private-key]";
 
-/// The longest line kept, in bytes (after redaction, so that a cut cannot split a secret into an
-/// unrecognizable fragment).
+/// The longest line kept, in bytes (cut after redaction, between words, and searched again, so a
+/// cut can neither split a secret into an unrecognizable fragment nor leave one).
 const LINE_MAX: usize = 16 * 1024;
 
 /// A stderr line as stored.
@@ -32,25 +32,21 @@ impl StderrFilter {
         let text = if self.key_block.covers(&text) {
             PRIVATE_KEY_LINE.to_owned()
         } else {
-            cut(redactor.text(&text).text.into_owned())
+            let redacted = redactor.text(&text).text;
+            let fits = redacted
+                .char_indices()
+                .take_while(|&(i, c)| i + c.len_utf8() <= LINE_MAX)
+                .count();
+            match shorten_redacted(&redacted, fits, redactor) {
+                Some(short) => short.text.into_owned(),
+                None => redacted.into_owned(),
+            }
         };
         Line {
             at: crate::audit::clock::format_system(raw.at),
             text,
         }
     }
-}
-
-fn cut(mut text: String) -> String {
-    if text.len() > LINE_MAX {
-        let mut end = LINE_MAX;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-        text.push('…');
-    }
-    text
 }
 
 #[cfg(test)]
@@ -111,6 +107,14 @@ mod tests {
         let long = format!("{}{TOKEN}", "é".repeat(LINE_MAX));
         let out = filter_all(&[&long]);
         assert!(out[0].len() <= LINE_MAX + '…'.len_utf8() && out[0].ends_with('…'));
+        // A cut never leaves the front of a long number or token behind.
+        let number = "4".repeat(40);
+        let out = filter_all(&[&format!("{}{number}", "a ".repeat(LINE_MAX / 2 - 8))]);
+        assert!(
+            out[0].ends_with(" …") && !out[0].contains("44"),
+            "{}",
+            &out[0][out[0].len() - 40..]
+        );
         let redactor = Redactor::new([2; KEY_LEN]);
         let raw = RawLine {
             at: SystemTime::now(),
