@@ -587,7 +587,9 @@ fn record_server(conn: &Connection, server: &ServerIdentity) -> Result<String, S
             now!(),
             ", ",
             now!(),
-            ") ON CONFLICT (key) DO UPDATE SET last_seen = excluded.last_seen"
+            // The command too: a row written before commands were redacted is redacted now.
+            ") ON CONFLICT (key) DO UPDATE SET last_seen = excluded.last_seen, \
+             command = excluded.command"
         ),
         params![key, server.name, command],
     )?;
@@ -754,6 +756,25 @@ mod tests {
             StoreError::User(err) => err,
             other => panic!("expected a user error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_server_command_is_stored_redacted_even_over_an_older_row() {
+        let (dir, mut store) = store();
+        let token = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+        let server = identity("gh", &["gh-server", "--token", token]);
+        store.pin(&server, &tool("greet", "hi")).unwrap();
+        // As an older version stored it: verbatim.
+        let conn = crate::connect(dir.path()).unwrap();
+        let verbatim = serde_json::json!(["gh-server", "--token", token]).to_string();
+        conn.execute("UPDATE servers SET command = ?1", [&verbatim])
+            .unwrap();
+        store.pin(&server, &tool("wave", "hi")).unwrap();
+        let stored: String = conn
+            .query_row("SELECT command FROM servers", [], |r| r.get(0))
+            .unwrap();
+        assert!(!stored.contains(token), "{stored}");
+        assert!(stored.contains("[REDACTED:github-token]"), "{stored}");
     }
 
     #[test]
