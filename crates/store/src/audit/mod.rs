@@ -6,7 +6,6 @@
 //! from. Records are appended by [`append`] only, inside a transaction that holds the write lock,
 //! so the many wrappers writing at once chain one sequence between them.
 
-mod clock;
 mod jsonl;
 pub mod key;
 mod prune;

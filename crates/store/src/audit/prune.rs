@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use portcullis_core::audit::{AuditSettings, Redactor};
 
-use super::{anchor_mac, clock};
+use super::{anchor_mac, time};
 use crate::StoreError;
 
 /// The share of the records (or stderr lines) deleted at a time while the database is too large,
@@ -37,9 +37,9 @@ pub fn prune(
 ) -> Result<u64, StoreError> {
     let cutoff = (settings.retention_days > 0).then(|| {
         let age = SignedDuration::from_hours(i64::from(settings.retention_days) * 24);
-        clock::format(now.checked_sub(age).unwrap_or(Timestamp::MIN))
+        time::stored(now.checked_sub(age).unwrap_or(Timestamp::MIN))
     });
-    let now = clock::format(now);
+    let now = time::stored(now);
     let tx = conn.transaction()?;
     let mut pruned = 0;
     if let Some(cutoff) = &cutoff

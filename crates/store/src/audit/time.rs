@@ -1,6 +1,8 @@
 //! Times in and out: the user's `--since`/`--until` to the store's form, the store's timestamps
 //! (RFC 3339 UTC) to the user's local time.
 
+use std::time::SystemTime;
+
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, Zoned};
@@ -42,13 +44,23 @@ fn parse_at(text: &str, now: &Zoned) -> Result<Timestamp, String> {
         .map_err(|e| format!("{text} is not a time here: {e}"))
 }
 
-/// `instant` as the store writes times: RFC 3339 UTC with milliseconds, so that comparing the
-/// text compares the times.
+/// `instant` as the store writes times: RFC 3339 UTC to the millisecond
+/// (`2026-11-22T01:02:03.456Z`), so that comparing the text compares the times.
 pub fn stored(instant: Timestamp) -> String {
-    format!(
-        "{:.3}",
-        instant.round(jiff::Unit::Millisecond).unwrap_or(instant)
-    )
+    format!("{instant:.3}")
+}
+
+/// A system time as the store writes times. A clock outside jiff's range (years beyond ±9999)
+/// is clamped to the nearest end rather than failing: the record matters more.
+pub fn stored_system(at: SystemTime) -> String {
+    let at = Timestamp::try_from(at).unwrap_or_else(|_| {
+        if at < SystemTime::UNIX_EPOCH {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        }
+    });
+    stored(at)
 }
 
 /// A stored time in local time, short (`11-22 03:51:45`): a table cell. A value that is not a
@@ -118,6 +130,15 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn milliseconds_are_always_written() {
+        use std::time::Duration;
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_309_323_456);
+        assert_eq!(stored_system(at), "2026-11-22T01:02:03.456Z");
+        let whole = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_309_323);
+        assert_eq!(stored_system(whole), "2026-11-22T01:02:03.000Z");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use portcullis_core::audit::{Detail, Leak, Redactor, command_words, summarize};
 
 use super::SessionInfo;
 use super::queue::Queued;
-use crate::audit::{Entry, SecretRef, clock};
+use crate::audit::{Entry, SecretRef, time};
 
 /// The summary of an event whose payload was not kept because the queue's budget was spent.
 pub(super) const NOT_SUMMARIZED: &str = "[not summarized: the audit writer was behind]";
@@ -40,7 +40,7 @@ pub(super) fn entry(
     };
     let mut entry = Entry {
         id: 0,
-        at: clock::format_system(event.at),
+        at: time::stored_system(event.at),
         session: session.id.clone(),
         server: session.server.clone(),
         server_key: session.server_key.clone(),

@@ -13,7 +13,7 @@ use super::stderr::Line;
 use crate::StoreError;
 use crate::audit::jsonl::JsonlCopy;
 use crate::audit::key::{self, KeyError};
-use crate::audit::{Entry, FILE_NAME, append, clock};
+use crate::audit::{Entry, FILE_NAME, append, time};
 
 /// Why the database cannot be written right now.
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +168,7 @@ impl Database {
         let ended = conn.execute(
             "UPDATE sessions SET ended_at = ?1, dropped = ?2, unwritten = ?3 WHERE id = ?4",
             params![
-                clock::format(jiff::Timestamp::now()),
+                time::stored(jiff::Timestamp::now()),
                 i64::try_from(dropped).unwrap_or(i64::MAX),
                 i64::try_from(unwritten).unwrap_or(i64::MAX),
                 session.id

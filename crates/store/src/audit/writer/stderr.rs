@@ -43,7 +43,7 @@ impl StderrFilter {
             }
         };
         Line {
-            at: crate::audit::clock::format_system(raw.at),
+            at: crate::audit::time::stored_system(raw.at),
             text,
         }
     }

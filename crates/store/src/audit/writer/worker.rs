@@ -25,7 +25,7 @@ use super::queue::{Outcome, Progress, Queued, RawLine, Shared};
 use super::stderr::StderrFilter;
 use super::{Flushed, Limits, SessionInfo};
 use crate::audit::jsonl::JsonlCopy;
-use crate::audit::{clock, prune};
+use crate::audit::{prune, time};
 
 /// Lowers this thread's scheduling priority: on a machine with few cores, redacting and writing
 /// records must not take a core from the relay (a 10 MB result is summarized while the next
@@ -66,7 +66,7 @@ impl Worker {
         session: SessionInfo,
         limits: Limits,
     ) -> Self {
-        let started_at = clock::format(jiff::Timestamp::now());
+        let started_at = time::stored(jiff::Timestamp::now());
         Self {
             shared,
             jsonl: settings.jsonl.clone().map(JsonlCopy::new),
