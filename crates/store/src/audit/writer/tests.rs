@@ -253,6 +253,11 @@ fn no_secret_reaches_any_file_but_its_type_and_tag_do() {
     ];
     let wal = dir.path().join(format!("{}-wal", crate::audit::FILE_NAME));
     assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    // The copy must exist to be searched: a copy never written would pass the search unseen.
+    assert!(
+        std::fs::metadata(&jsonl).unwrap().len() > 0,
+        "the JSON Lines copy is written"
+    );
     let mut files = vec![jsonl];
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         files.push(entry.unwrap().path());
