@@ -78,6 +78,23 @@ impl Definition {
         text.lines().map(str::to_owned).collect()
     }
 
+    /// Line changes from `old` to `new` (as [`Definition::pretty_lines`] gives them): each line
+    /// marked ` ` (kept), `-` (only in `old`) or `+` (only in `new`), in reading order.
+    pub fn line_changes<'a>(old: &'a [String], new: &'a [String]) -> Vec<(char, &'a str)> {
+        let mut changes = Vec::new();
+        for op in similar::capture_diff_slices(similar::Algorithm::Myers, old, new) {
+            let (tag, old_range, new_range) = op.as_tag_tuple();
+            let kept = tag == similar::DiffTag::Equal;
+            for line in &old[old_range] {
+                changes.push((if kept { ' ' } else { '-' }, line.as_str()));
+            }
+            if !kept {
+                changes.extend(new[new_range].iter().map(|l| ('+', l.as_str())));
+            }
+        }
+        changes
+    }
+
     pub fn new(kind: ItemKind, name: &str, value: &Value) -> Self {
         let canonical = canonical_json(value);
         let hash = hex::encode(Sha256::digest(canonical.as_bytes()));
@@ -297,6 +314,26 @@ mod tests {
             name: "fs".into(),
             command: vec!["npx".into(), "-y".into(), "pkg".into()],
         }
+    }
+
+    #[test]
+    fn line_changes_mark_kept_removed_and_added_lines_in_order() {
+        let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+        let (old, new) = (lines("{\n  a\n  b\n}"), lines("{\n  a\n  c\n  d\n}"));
+        let changes = Definition::line_changes(&old, &new);
+        assert_eq!(
+            changes,
+            [
+                (' ', "{"),
+                (' ', "  a"),
+                ('-', "  b"),
+                ('+', "  c"),
+                ('+', "  d"),
+                (' ', "}")
+            ]
+        );
+        let first_seen = Definition::line_changes(&[], &new);
+        assert!(first_seen.iter().all(|(mark, _)| *mark == '+'));
     }
 
     #[test]

@@ -24,8 +24,18 @@ pub enum Verdict {
     Deny,
 }
 
+impl Scope {
+    /// The stored scope's name, hash and pattern columns.
+    pub fn columns(&self) -> (&'static str, Option<&String>, Option<&String>) {
+        match self {
+            Scope::Exact(hash) => ("exact", Some(hash), None),
+            Scope::Pattern(pattern) => ("pattern", None, Some(pattern)),
+        }
+    }
+}
+
 impl Verdict {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Verdict::Allow => "allow",
             Verdict::Deny => "deny",
@@ -82,10 +92,7 @@ impl DecisionStore {
 
     /// Remembers `decision`; returns its id.
     pub fn remember(&mut self, decision: &NewDecision) -> Result<i64, StoreError> {
-        let (scope, hash, pattern) = match &decision.scope {
-            Scope::Exact(hash) => ("exact", Some(hash), None),
-            Scope::Pattern(pattern) => ("pattern", None, Some(pattern)),
-        };
+        let (scope, hash, pattern) = decision.scope.columns();
         self.conn.execute(
             concat!(
                 "INSERT INTO decisions (server_key, server, tool, scope, args_hash, pattern, \

@@ -384,20 +384,8 @@ fn row(left: &str, mark: char, right: &str, column: usize, out: &mut String) {
 /// For a terminal too narrow for two columns: `-` pinned only, `+` held only.
 fn unified(old_title: &str, old: &[String], new_title: &str, new: &[String], out: &mut String) {
     let _ = writeln!(out, "--- {old_title}\n+++ {new_title}");
-    for op in capture_diff_slices(Algorithm::Myers, old, new) {
-        let (tag, old_range, new_range) = op.as_tag_tuple();
-        if tag == DiffTag::Equal {
-            for line in &old[old_range] {
-                let _ = writeln!(out, "  {line}");
-            }
-            continue;
-        }
-        for line in &old[old_range] {
-            let _ = writeln!(out, "- {line}");
-        }
-        for line in &new[new_range] {
-            let _ = writeln!(out, "+ {line}");
-        }
+    for (mark, line) in Definition::line_changes(old, new) {
+        let _ = writeln!(out, "{mark} {line}");
     }
 }
 

@@ -8,13 +8,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portcullis_core::pins::ItemKind;
+use portcullis_core::pins::{Definition, ItemKind};
 use portcullis_store::audit::{AuditLog, Filter, time};
-use portcullis_store::decisions::{DecisionStore, Remembered, Scope, Verdict};
+use portcullis_store::decisions::{DecisionStore, Remembered};
 use portcullis_store::{ItemRef, PinStore, Review, Scope as PinScope};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use similar::{Algorithm, DiffTag, capture_diff_slices};
 
 use crate::Daemon;
 use crate::broker::DecideError;
@@ -75,10 +74,7 @@ pub async fn remembered(
 
 fn remembered_json(r: &Remembered) -> Value {
     let d = &r.decision;
-    let (scope, args_hash, pattern) = match &d.scope {
-        Scope::Exact(hash) => ("exact", Some(hash), None),
-        Scope::Pattern(pattern) => ("pattern", None, Some(pattern)),
-    };
+    let (scope, args_hash, pattern) = d.scope.columns();
     json!({
         "id": r.id,
         "server": d.server,
@@ -87,7 +83,7 @@ fn remembered_json(r: &Remembered) -> Value {
         "scope": scope,
         "args_hash": args_hash,
         "pattern": pattern,
-        "decision": match d.verdict { Verdict::Allow => "allow", Verdict::Deny => "deny" },
+        "decision": d.verdict.name(),
         "created_at": r.created_at,
         "expires_at": d.expires_at,
         "note": d.note,
@@ -180,22 +176,10 @@ fn review_json(review: &Review) -> Value {
         .map(|p| p.definition.pretty_lines())
         .unwrap_or_default();
     let new = held.pretty_lines();
-    let mut diff = Vec::new();
-    for op in capture_diff_slices(Algorithm::Myers, &old, &new) {
-        let (tag, old_range, new_range) = op.as_tag_tuple();
-        let mut push = |mark: &str, lines: &[String]| {
-            diff.extend(lines.iter().map(|l| json!({"op": mark, "text": l})));
-        };
-        match tag {
-            DiffTag::Equal => push(" ", &old[old_range]),
-            DiffTag::Delete => push("-", &old[old_range]),
-            DiffTag::Insert => push("+", &new[new_range]),
-            DiffTag::Replace => {
-                push("-", &old[old_range]);
-                push("+", &new[new_range]);
-            }
-        }
-    }
+    let diff: Vec<Value> = Definition::line_changes(&old, &new)
+        .into_iter()
+        .map(|(op, text)| json!({"op": op.to_string(), "text": text}))
+        .collect();
     json!({
         "server": {
             "name": review.server.name,
