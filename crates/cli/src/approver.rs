@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portcullis_core::message::{Direction, Kind, View};
-use portcullis_core::policy::Policy;
+use portcullis_core::policy::{Always, Policy};
 use portcullis_daemon::client::{self, ClientError};
 use portcullis_daemon::protocol::{Ask, Decision, Request, Response, line};
 use portcullis_relay::session::{Approval, Held};
@@ -40,9 +40,14 @@ impl Approver for DaemonApprover {
 
 impl DaemonApprover {
     /// A remembered decision covering the call: denies before allows, exact before patterns
-    /// within each. A store that cannot be read remembers nothing (the person is asked).
+    /// within each. A store that cannot be read remembers nothing (the person is asked). What the
+    /// rule's `always` allows now is what counts: a rule tightened since a decision was saved
+    /// no longer honours it.
     fn remembered(&self, held: &Held) -> Option<Approval> {
         let call = &held.call;
+        if call.options.always == Always::Never {
+            return None;
+        }
         let lookup = DecisionStore::open(&self.state_dir)
             .and_then(|store| store.lookup(&call.server_key, &call.tool, &call.canonical.hash))
             .inspect_err(|e| tracing::warn!("cannot read remembered decisions: {e}"))
@@ -54,18 +59,23 @@ impl DaemonApprover {
             target: &held.target,
             payload: call.arguments.as_ref(),
         };
-        let matching = lookup.patterns.iter().filter(|r| {
-            let portcullis_store::decisions::Scope::Pattern(text) = &r.decision.scope else {
-                return false;
-            };
-            match self.policy.compile_pattern(&call.tool, text) {
-                Ok(pattern) => self.policy.pattern_matches(&pattern, &view),
-                Err(e) => {
-                    tracing::warn!("remembered decision #{} is not a valid pattern: {e}", r.id);
-                    false
+        let patterns_allowed = call.options.always == Always::Pattern;
+        let matching = lookup
+            .patterns
+            .iter()
+            .filter(|_| patterns_allowed)
+            .filter(|r| {
+                let portcullis_store::decisions::Scope::Pattern(text) = &r.decision.scope else {
+                    return false;
+                };
+                match self.policy.compile_pattern(&call.tool, text) {
+                    Ok(pattern) => self.policy.pattern_matches(&pattern, &view),
+                    Err(e) => {
+                        tracing::warn!("remembered decision #{} is not a valid pattern: {e}", r.id);
+                        false
+                    }
                 }
-            }
-        });
+            });
         let patterns: Vec<(i64, Verdict)> = matching.map(|r| (r.id, r.decision.verdict)).collect();
         let exact = lookup.exact.into_iter();
         let all: Vec<(i64, Verdict)> = exact.chain(patterns).collect();
@@ -118,7 +128,8 @@ fn ask(id: String, held: &Held) -> Ask {
 /// (the client cancelled the call) closes it, and the daemon withdraws the ask.
 async fn ask_a_person(state_dir: PathBuf, exe: PathBuf, ask: Ask) -> Approval {
     let timeout = Duration::from_millis(ask.timeout_ms);
-    let unreachable = |e: ClientError| Approval::Unreachable(format!("{e}; {}", e.advice()));
+    // The relay's answer already says how to start the daemon.
+    let unreachable = |e: ClientError| Approval::Unreachable(e.to_string());
     let connected =
         tokio::task::spawn_blocking(move || client::connect_or_start(&state_dir, &exe)).await;
     let stream = match connected {

@@ -412,3 +412,30 @@ fn a_held_call_is_denied_when_the_daemon_stops() {
     );
     assert!(!home.received().contains("\"ls\""));
 }
+
+#[test]
+fn a_rule_tightened_since_a_decision_was_saved_no_longer_honours_it() {
+    let home = Home::new();
+    let mut w = started(&home);
+    w.send(&command(1, "ls /tmp").to_string());
+    let mut person = Person::new(&home);
+    let ask = person.asked();
+    let pattern = json!({"scope": "pattern", "pattern": ask["suggested_pattern"]});
+    assert_eq!(person.decide(&ask["id"], "allow", pattern)["type"], "ok");
+    assert!(w.recv().get("result").is_some());
+    assert!(w.call(&command(2, "ls /var")).get("result").is_some());
+    drop(w);
+    // The rule now lets only exact arguments be remembered: the saved pattern no longer counts.
+    home.user_config(&CONFIG.replacen(
+        "    timeout: 30s\n",
+        "    timeout: 30s\n    always: exact\n",
+        1,
+    ));
+    let mut w = home.wrap(&[]);
+    assert!(w.call(&initialize(0)).get("result").is_some());
+    w.send(&command(3, "ls /var").to_string());
+    let asked = person.asked();
+    assert_eq!(asked["arguments"], r#"{"command":"ls /var"}"#);
+    person.decide(&asked["id"], "deny", Value::Null);
+    assert_eq!(error_of(&w.recv()).0, -32090);
+}

@@ -31,6 +31,8 @@ pub fn detach(state_dir: &Path, exe: &Path) -> anyhow::Result<u32> {
     command
         .args(["daemon", "--state-dir"])
         .arg(state_dir)
+        // A long-lived process should not keep a project directory busy.
+        .current_dir("/")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);

@@ -7,7 +7,9 @@ use clap::{Args, Subcommand};
 use portcullis_daemon::client::{self, ClientError};
 use portcullis_daemon::protocol::{Request, Response};
 
-use crate::config::{load_policy, state_dir};
+use portcullis_core::policy::{Policy, Sources};
+
+use crate::config::{path_context, state_dir};
 
 #[derive(Debug, Args)]
 pub struct DaemonArgs {
@@ -49,9 +51,13 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
             Ok(0)
         }
         None => {
+            // The daemon compiles patterns only to refuse invalid ones: the built-in policy and
+            // this machine's paths are all it needs. Configuration (broken or not) stays with
+            // the wrappers.
+            let policy = Policy::compile(&Sources::default(), path_context()?)?;
             let options = portcullis_daemon::Options {
                 state_dir: state,
-                policy: load_policy(None)?,
+                policy,
                 port: args.port,
             };
             match portcullis_daemon::run(options) {

@@ -129,6 +129,21 @@ impl Policy {
                  `glob: \"*\"`, or edit your configuration's rules instead",
             ));
         }
+        // A rule's paths are widened on purpose (`~/x` in every home, `x` in the project): right
+        // for what a rule catches, wrong for what "always allow" lets through.
+        for c in &conditions {
+            let Some(path) = &c.value.path else { continue };
+            let entries = path.under.iter().chain(&path.glob).chain(&path.not_under);
+            if let Some(relative) = entries.into_iter().find(|p| !fixed_place(p)) {
+                return Err(ConfigError::at(
+                    file,
+                    c.referenced,
+                    format!("path {relative:?}: a remembered pattern names absolute paths only"),
+                    "`~/x` would also cover other users' homes and `x` every working directory; \
+                     write the full path, e.g. `/home/me/project`",
+                ));
+            }
+        }
         let mut compiler = Compiler {
             paths: &self.paths,
             path_index: PathIndexBuilder::default(),
@@ -230,6 +245,13 @@ fn suggest_pattern(facts: &Facts<'_>, arguments: Option<&Value>) -> String {
         Some((key, value)) => format!("- key: {}\n  equals: {value}\n", yaml_string(key)),
         None => "- any: true\n  glob: \"*\"\n".to_owned(),
     }
+}
+
+/// An absolute path, or a glob that means "anywhere" on purpose (`**/x`).
+fn fixed_place(pattern: &str) -> bool {
+    pattern.starts_with('/')
+        || pattern.starts_with('*')
+        || matches!(pattern.as_bytes(), [letter, b':', b'/' | b'\\', ..] if letter.is_ascii_alphabetic())
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
@@ -406,6 +428,15 @@ mod tests {
             .compile_pattern("t", "- key: path\n  nonsense: 1\n")
             .unwrap_err();
         assert_eq!(bad.line, 2, "{bad}");
+        for path in ["~/project", "project", "./src", "$HOME/x"] {
+            let text = format!("- path:\n    under: [{path:?}]\n");
+            let err = policy.compile_pattern("t", &text).unwrap_err();
+            assert!(err.message.contains("absolute paths only"), "{path}: {err}");
+        }
+        for path in ["/home/u/project", "**/.cache", "c:/work"] {
+            let text = format!("- path:\n    under: [{path:?}]\n");
+            assert!(policy.compile_pattern("t", &text).is_ok(), "{path}");
+        }
         let two = policy
             .compile_pattern("t", "- key: a\n  pointer: /b\n  glob: x\n")
             .unwrap_err();
