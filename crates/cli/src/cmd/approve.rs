@@ -36,8 +36,8 @@ const DECIDE_TIMEOUT: Duration = Duration::from_secs(5);
 enum Feed {
     Event(Response),
     Closed,
-    /// The daemon's answer to a decision: `Err` says why it did not take effect.
-    Decided(Result<(), String>),
+    /// The daemon's answer to the decision on an ask: `Err` says why it did not take effect.
+    Decided(String, Result<(), String>),
 }
 
 /// Runs the approver until the person quits (0) or the daemon goes away (1).
@@ -78,7 +78,7 @@ fn event_loop(
         loop {
             match feed.try_recv() {
                 Ok(Feed::Event(event)) => app.on_event(event, Instant::now()),
-                Ok(Feed::Decided(result)) => app.decided(result),
+                Ok(Feed::Decided(id, result)) => app.decided(&id, result),
                 Ok(Feed::Closed) | Err(TryRecvError::Disconnected) => {
                     if !app.stopped {
                         app.daemon_stopped();
@@ -103,7 +103,8 @@ fn event_loop(
             Some(Action::Decide(decide)) => {
                 let (sender, dir) = (sender.clone(), state_dir.to_owned());
                 thread::spawn(move || {
-                    let _ = sender.send(Feed::Decided(send_decision(&dir, &decide)));
+                    let result = send_decision(&dir, &decide);
+                    let _ = sender.send(Feed::Decided(decide.id, result));
                 });
             }
             None => {}

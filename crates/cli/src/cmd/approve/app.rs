@@ -2,6 +2,7 @@
 //! the daemon's messages and the keys, and carries out the actions, so every behaviour can be
 //! tested without a terminal or a daemon.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use portcullis_daemon::protocol::{Always, Ask, Decide, Decision, Outcome, Remember, Response};
@@ -33,11 +34,11 @@ pub struct App {
     pub modal: Option<Modal>,
     /// The daemon closed the subscription: nothing more can be decided here.
     pub stopped: bool,
-    /// The decision in flight: its ask's id, and what the status says once the daemon accepts
-    /// it (worded when sent, while the ask is at hand).
-    sent: Option<(String, String)>,
-    /// The ask the daemon last accepted a decision on: its `resolved` is no news.
-    accepted: Option<String>,
+    /// Decisions in flight, by ask id: what the status says once the daemon answers (worded
+    /// when sent, while the ask is at hand). Several may be in flight at once.
+    sent: HashMap<String, String>,
+    /// Asks the daemon accepted a decision on: their `resolved` is no news.
+    accepted: HashSet<String>,
 }
 
 impl App {
@@ -83,7 +84,7 @@ impl App {
             Outcome::TimedOut => "timed out",
             Outcome::Withdrawn => "was withdrawn by the client",
         };
-        if self.accepted.as_deref() == Some(id) {
+        if self.accepted.remove(id) {
             return;
         }
         if self.modal.as_ref().is_some_and(|m| m.id == id) {
@@ -101,14 +102,14 @@ impl App {
         self.status = "The daemon stopped: press any key to exit.".into();
     }
 
-    /// What the daemon answered to the last decision sent: `Err` holds its message.
-    pub fn decided(&mut self, result: Result<(), String>) {
-        let Some((id, sent)) = self.sent.take() else {
+    /// What the daemon answered to the decision on ask `id`: `Err` holds its message.
+    pub fn decided(&mut self, id: &str, result: Result<(), String>) {
+        let Some(sent) = self.sent.remove(id) else {
             return;
         };
         self.status = match result {
             Ok(()) => {
-                self.accepted = Some(id);
+                self.accepted.insert(id.to_owned());
                 format!("{sent}.")
             }
             Err(message) => format!("{sent}: refused: {}", visible(&message)),
@@ -157,10 +158,10 @@ impl App {
             remember: None,
             expires_in_s: None,
         };
-        self.sent = Some((
+        self.sent.insert(
             decide.id.clone(),
             format!("{verb}: {}", label(&pending.ask)),
-        ));
+        );
         Some(Action::Decide(decide))
     }
 
@@ -213,7 +214,7 @@ impl App {
                     modal.expiry_label(),
                     label(ask)
                 );
-                self.sent = Some((modal.id.clone(), said));
+                self.sent.insert(modal.id.clone(), said);
                 Some(Action::Decide(Decide {
                     id: modal.id,
                     decision: modal.decision,

@@ -146,7 +146,7 @@ fn a_allows_and_d_denies_the_selected_ask_once() {
             expires_in_s: None
         }
     );
-    app.decided(Ok(()));
+    app.decided("s:1", Ok(()));
     assert_eq!(app.status, "Allowed once: fs · write_file.");
     // Its end is no news: the status keeps saying what the person did.
     let resolved = Response::Resolved {
@@ -161,7 +161,7 @@ fn a_allows_and_d_denies_the_selected_ask_once() {
     assert_eq!(deny.id, "s:2");
     assert_eq!(deny.decision, Decision::Deny);
     assert_eq!(deny.remember, None);
-    app.decided(Err("the ask is no longer pending".into()));
+    app.decided("s:2", Err("the ask is no longer pending".into()));
     let lines = screen(&app, Instant::now());
     assert!(
         shows(
@@ -270,7 +270,7 @@ fn the_expiry_choice_becomes_expires_in_s() {
     let always = decide(press(&mut app, &[key(KeyCode::Enter)]));
     assert_eq!(always.remember, Some(Remember::Exact));
     assert_eq!(always.expires_in_s, Some(7 * 86_400));
-    app.decided(Ok(()));
+    app.decided(&always.id, Ok(()));
     assert_eq!(
         app.status,
         "Always allowed (these exact arguments, expires: 7 days): fs · write_file."
@@ -399,4 +399,20 @@ fn when_the_daemon_stops_any_key_exits() {
     );
     assert_eq!(press(&mut app, &[char('a')]), vec![Action::Quit]);
     assert!(app.stopped);
+}
+
+#[test]
+fn answers_to_decisions_in_flight_at_once_are_told_against_their_own_ask() {
+    let mut app = two(Instant::now());
+    let first = decide(press(&mut app, &[char('a')]));
+    let second = decide(press(&mut app, &[char('j'), char('d')]));
+    assert_eq!((first.id.as_str(), second.id.as_str()), ("s:1", "s:2"));
+    // The daemon answers the second first.
+    app.decided("s:2", Err("the ask is no longer pending".into()));
+    assert_eq!(
+        app.status,
+        "Denied once: git · push: refused: the ask is no longer pending"
+    );
+    app.decided("s:1", Ok(()));
+    assert_eq!(app.status, "Allowed once: fs · write_file.");
 }
