@@ -19,8 +19,8 @@ use super::auth::same_secret;
 use super::{COOKIE, page};
 use crate::Daemon;
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// A request's valid session, put in its extensions by [`check`].
 #[derive(Clone)]
