@@ -137,7 +137,9 @@ impl Broker {
         }
     }
 
-    /// Applies a person's decision; remembers it first when asked to.
+    /// Applies a person's decision, and remembers it when asked to. What to remember is checked
+    /// before the call is answered (a refused scope leaves the call pending, to decide again);
+    /// it is stored after, so nothing is remembered for a call that timed out meanwhile.
     pub fn decide(&self, decide: Decide) -> Result<(), DecideError> {
         let ask = self
             .lock()
@@ -145,10 +147,11 @@ impl Broker {
             .get(&decide.id)
             .map(|w| w.ask.clone())
             .ok_or_else(|| DecideError::NotPending(decide.id.clone()))?;
-        if let Some(remember) = &decide.remember {
-            self.remember(&ask, &decide, remember)?;
-            self.notify(Event::Remembered);
-        }
+        let remember = decide
+            .remember
+            .as_ref()
+            .map(|remember| self.to_remember(&ask, &decide, remember))
+            .transpose()?;
         let waiting = self
             .lock()
             .waiting
@@ -163,6 +166,12 @@ impl Broker {
             id: decide.id,
             outcome,
         });
+        if let Some(decision) = remember {
+            DecisionStore::open(&self.state_dir)
+                .and_then(|mut store| store.remember(&decision))
+                .map_err(|e| DecideError::Store(format!("decided, but not remembered: {e}")))?;
+            self.notify(Event::Remembered);
+        }
         Ok(())
     }
 
@@ -177,7 +186,13 @@ impl Broker {
         Ok(revoked)
     }
 
-    fn remember(&self, ask: &Ask, decide: &Decide, remember: &Remember) -> Result<(), DecideError> {
+    /// The decision to store for "always", if the rule allows what the person chose.
+    fn to_remember(
+        &self,
+        ask: &Ask,
+        decide: &Decide,
+        remember: &Remember,
+    ) -> Result<NewDecision, DecideError> {
         let scope = match (ask.always, remember) {
             (Always::Never, _) => {
                 return Err(DecideError::Invalid(format!(
@@ -210,7 +225,7 @@ impl Broker {
                 Ok(at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
             })
             .transpose()?;
-        let decision = NewDecision {
+        Ok(NewDecision {
             server_key: ask.server_key.clone(),
             server: ask.server.clone(),
             tool: ask.tool.clone(),
@@ -221,11 +236,7 @@ impl Broker {
             },
             expires_at,
             note: format!("{} ({}): {}", ask.rule, ask.method, ask.arguments),
-        };
-        DecisionStore::open(&self.state_dir)
-            .and_then(|mut store| store.remember(&decision))
-            .map(drop)
-            .map_err(|e| DecideError::Store(e.to_string()))
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
