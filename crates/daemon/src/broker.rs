@@ -31,8 +31,6 @@ pub enum Event {
     },
     /// Remembered decisions changed.
     Remembered,
-    /// Held pins changed (one was accepted).
-    Pins,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

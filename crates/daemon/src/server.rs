@@ -132,7 +132,7 @@ async fn subscribe(
         let response = match event {
             Ok(Event::Pending(pending)) => pending_response(*pending),
             Ok(Event::Resolved { id, outcome }) => Response::Resolved { id, outcome },
-            Ok(Event::Remembered | Event::Pins) | Err(RecvError::Lagged(_)) => continue,
+            Ok(Event::Remembered) | Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => return,
         };
         if write.write_all(&line(&response)).await.is_err() {

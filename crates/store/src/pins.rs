@@ -271,6 +271,17 @@ impl PinStore {
             .collect()
     }
 
+    /// A text that changes whenever what is held changes (an item held, replaced or accepted):
+    /// for watchers that poll, without loading the definitions.
+    pub fn held_fingerprint(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(group_concat(server_key || ' ' || kind || ' ' || name || ' ' || hash, \
+             ','), '') FROM (SELECT * FROM held ORDER BY server_key, kind, name)",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
     /// Each held definition in `scope`, with the pin it would replace. An item named in `scope`
     /// must be held.
     pub fn reviews(&self, scope: Scope<'_>) -> Result<Vec<Review>, StoreError> {
@@ -919,6 +930,22 @@ mod tests {
         assert_eq!(one[0].held.definition, first_seen);
         let err = store.reviews(Scope::Item("fs", &item("nope"))).unwrap_err();
         assert!(matches!(user_error(err), UserError::NoSuchItem { .. }));
+    }
+
+    #[test]
+    fn the_held_fingerprint_changes_with_every_hold_and_acceptance() {
+        let (_dir, mut store) = store();
+        let none = store.held_fingerprint().unwrap();
+        let poisoned = Hold::Poisoned("an <IMPORTANT> block".into());
+        store.hold(&fs(), &tool("greet", "v1"), &poisoned).unwrap();
+        let one = store.held_fingerprint().unwrap();
+        store.hold(&fs(), &tool("greet", "v2"), &poisoned).unwrap();
+        let replaced = store.held_fingerprint().unwrap();
+        store.accept("fs", None).unwrap();
+        let accepted = store.held_fingerprint().unwrap();
+        assert_ne!(none, one);
+        assert_ne!(one, replaced);
+        assert_eq!(accepted, none);
     }
 
     #[test]

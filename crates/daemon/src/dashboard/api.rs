@@ -219,6 +219,5 @@ pub async fn accept_pin(
     PinStore::open(daemon.broker.state_dir())
         .and_then(|mut store| store.accept(&accept.server_key, Some(&item)))
         .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-    daemon.broker.notify(crate::broker::Event::Pins);
     ok()
 }

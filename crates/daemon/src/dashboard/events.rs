@@ -1,6 +1,7 @@
 //! `/events`: Server-Sent Events for the page. Pending asks and remembered decisions come from the
 //! broker as they happen; audit records and held pins are written by the wrappers into SQLite,
-//! so they are polled (cheaply: by id, and by a count) twice a second.
+//! so they are polled twice a second: records after the last id sent, held pins by a
+//! fingerprint of what is held (no definition is loaded).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,8 +10,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
+use portcullis_store::PinStore;
 use portcullis_store::audit::{AuditLog, Filter};
-use portcullis_store::{PinStore, Scope};
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -25,7 +26,7 @@ struct Feed {
     log: Option<AuditLog>,
     /// The newest audit record sent (or present when the page connected).
     last_record: i64,
-    held_pins: usize,
+    held_pins: String,
     queued: std::collections::VecDeque<SseEvent>,
     tick: tokio::time::Interval,
 }
@@ -68,7 +69,7 @@ impl Feed {
         }
     }
 
-    /// Queues new audit records, and a `pins` event when the number of held items changed.
+    /// Queues new audit records, and a `pins` event when what is held changed.
     fn poll(&mut self) {
         if self.log.is_none() {
             self.log = AuditLog::open(self.daemon.broker.state_dir())
@@ -96,10 +97,10 @@ impl Feed {
     }
 }
 
-fn held_pins(daemon: &Daemon) -> usize {
+fn held_pins(daemon: &Daemon) -> String {
     PinStore::open(daemon.broker.state_dir())
-        .and_then(|store| store.reviews(Scope::Everything))
-        .map_or(0, |reviews| reviews.len())
+        .and_then(|store| store.held_fingerprint())
+        .unwrap_or_default()
 }
 
 fn sse(event: Event) -> SseEvent {
@@ -107,7 +108,6 @@ fn sse(event: Event) -> SseEvent {
         Event::Pending(pending) => ("pending", json!(pending)),
         Event::Resolved { id, outcome } => ("resolved", json!({"id": id, "outcome": outcome})),
         Event::Remembered => ("remembered", json!({})),
-        Event::Pins => ("pins", json!({})),
     };
     SseEvent::default().event(name).data(data.to_string())
 }
