@@ -13,7 +13,7 @@ use portcullis_core::json::tree::{self, Node};
 use portcullis_core::message::{Direction, Kind, Message, Target};
 use portcullis_core::pins::{Hold, ItemKind, Pin, PinBook, ServerIdentity};
 use portcullis_core::policy::{
-    Action, Capability, Decision, InjectionAction, PoisoningAction, Policy, Screening,
+    Action, AskOptions, Capability, Decision, InjectionAction, PoisoningAction, Policy, Screening,
 };
 use portcullis_core::screen::content::Finding;
 use portcullis_core::screen::listing::{self, Judge, ListKind, Removal, Verdict};
@@ -449,6 +449,7 @@ fn deny(rule: impl Into<String>, reason: String) -> Decision {
         rule: Some(rule.into()),
         reason: Cow::Owned(reason),
         evidence: Vec::new(),
+        ask: AskOptions::default(),
     }
 }
 

@@ -593,7 +593,7 @@ impl Session {
             tool,
             arguments: arguments.cloned(),
             canonical,
-            options: self.policy.ask_options(decision.rule.as_deref()),
+            options: decision.ask,
         }
     }
 }

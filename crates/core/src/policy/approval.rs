@@ -77,12 +77,6 @@ pub struct Pattern {
 }
 
 impl Policy {
-    /// The options of the rule named `name` (defaults when no such rule, or it is not `ask`).
-    pub fn ask_options(&self, name: Option<&str>) -> AskOptions {
-        name.and_then(|name| self.rules().find(|r| r.name == name))
-            .map_or_else(AskOptions::default, |r| r.ask)
-    }
-
     /// The canonical form of a call of `tool` with `arguments`.
     pub fn canonical_call(&self, tool: &str, arguments: Option<&Value>) -> CanonicalCall {
         let facts = self.facts(arguments, Some(tool), &self.path_index);
@@ -306,16 +300,59 @@ mod tests {
         policy.pattern_matches(pattern, &view)
     }
 
+    /// The ask options of the decision on a call of `tool`.
+    fn options_for(policy: &Policy, tool: &str) -> AskOptions {
+        let target = Target {
+            method: "tools/call".into(),
+            tool: Some(tool.into()),
+            resource: None,
+            prompt: None,
+        };
+        let args = json!({});
+        let view = View {
+            direction: Direction::ToServer,
+            kind: Kind::Request,
+            server: "fs",
+            target: &target,
+            payload: Some(&args),
+        };
+        policy.evaluate(&view).ask
+    }
+
     #[test]
     fn ask_rules_carry_their_timeout_and_what_always_may_cover() {
         let policy = policy(
             "rules:\n  - name: confirm\n    action: ask\n    tool: write_file\n    timeout: 2m\n    always: exact\n  - name: plain\n    action: ask\n    tool: x\n",
         );
-        let options = policy.ask_options(Some("confirm"));
+        let options = options_for(&policy, "write_file");
         assert_eq!(options.timeout, Duration::from_secs(120));
         assert_eq!(options.always, Always::Exact);
-        assert_eq!(policy.ask_options(Some("plain")), AskOptions::default());
-        assert_eq!(policy.ask_options(None).timeout, DEFAULT_ASK_TIMEOUT);
+        assert_eq!(options_for(&policy, "x"), AskOptions::default());
+        assert_eq!(options_for(&policy, "other").timeout, DEFAULT_ASK_TIMEOUT);
+    }
+
+    #[test]
+    fn the_deciding_rule_gives_the_options_even_when_another_layer_shares_its_name() {
+        let sources = Sources {
+            user: Some(Source {
+                path: "/u/config.yaml".into(),
+                text: "rules:\n  - name: confirm\n    action: log\n    tool: x\n".into(),
+            }),
+            project: Some(Source {
+                path: "/home/u/project/.portcullis.yaml".into(),
+                text:
+                    "rules:\n  - name: confirm\n    action: ask\n    tool: x\n    always: never\n"
+                        .into(),
+            }),
+        };
+        let paths = PathContext {
+            home: Some("/home/u".into()),
+            cwd: "/home/u/project".into(),
+            case_insensitive: false,
+            resolve_symlinks: false,
+        };
+        let policy = Policy::compile(&sources, paths).unwrap();
+        assert_eq!(options_for(&policy, "x").always, Always::Never);
     }
 
     #[test]
@@ -330,10 +367,11 @@ mod tests {
             assert!(err.message.contains("from 1s to 10m"), "{bad}: {err}");
         }
         let seconds = policy("rules:\n  - name: a\n    action: ask\n    timeout: 90\n");
-        assert_eq!(
-            seconds.ask_options(Some("a")).timeout,
-            Duration::from_secs(90)
-        );
+        let a = seconds
+            .rules()
+            .find(|r| r.name == "a")
+            .map(|r| r.ask.timeout);
+        assert_eq!(a, Some(Duration::from_secs(90)));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use globset::GlobSet;
 use serde_json::Value;
 
+use super::approval::AskOptions;
 use super::facts::{Facts, string_array, walk};
 use super::path_index::PathIndex;
 use super::{Action, Chain, CommandMatcher, Condition, Matcher, Policy, Rule, Selector};
@@ -23,6 +24,8 @@ pub struct Decision {
     pub reason: Cow<'static, str>,
     /// The canonical forms that matched (resolved paths, parsed commands, secret kinds).
     pub evidence: Vec<String>,
+    /// For `ask`: the deciding rule's timeout and what "always" may cover (defaults otherwise).
+    pub ask: AskOptions,
 }
 
 impl Decision {
@@ -38,6 +41,18 @@ impl Decision {
                 Action::Deny => "no rule matched; the default is deny",
             }),
             evidence: Vec::new(),
+            ask: AskOptions::default(),
+        }
+    }
+
+    /// The decision of `rule`, having matched with `evidence`.
+    fn by(rule: &Rule, evidence: Vec<String>) -> Self {
+        Decision {
+            action: rule.action,
+            rule: Some(rule.name.clone()),
+            reason: Cow::Owned(rule.reason.clone()),
+            evidence,
+            ask: rule.ask,
         }
     }
 
@@ -93,12 +108,7 @@ impl Policy {
 fn evaluate_chain(chain: &Chain, view: &View<'_>, facts: &Facts<'_>) -> Decision {
     for rule in &chain.rules {
         if let Some(evidence) = rule_matches(rule, view, facts) {
-            return Decision {
-                action: rule.action,
-                rule: Some(rule.name.clone()),
-                reason: Cow::Owned(rule.reason.clone()),
-                evidence,
-            };
+            return Decision::by(rule, evidence);
         }
     }
     Decision::default_for(chain.default)
@@ -110,14 +120,7 @@ fn evaluate_chain(chain: &Chain, view: &View<'_>, facts: &Facts<'_>) -> Decision
 fn denied_whatever_the_arguments(chain: &Chain, view: &View<'_>) -> Option<Decision> {
     for rule in chain.rules.iter().filter(|r| header_matches(r, view)) {
         match (rule.conditions.is_empty(), rule.action) {
-            (true, Action::Deny) => {
-                return Some(Decision {
-                    action: rule.action,
-                    rule: Some(rule.name.clone()),
-                    reason: Cow::Owned(rule.reason.clone()),
-                    evidence: Vec::new(),
-                });
-            }
+            (true, Action::Deny) => return Some(Decision::by(rule, Vec::new())),
             // A conditional deny may not match; look further.
             (false, Action::Deny) => continue,
             // Anything else may let the call through.
