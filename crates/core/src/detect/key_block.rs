@@ -20,29 +20,14 @@ impl KeyBlock {
     }
 }
 
-/// Where the first private key block with a body (a base64 line between its BEGIN and END lines)
-/// starts in `lines`; `None` items are not text. A BEGIN line alone is documentation, not a key.
+/// Where the first line of a private key block with a body (a base64 line between its BEGIN and
+/// END lines) is in `lines`, as [`key_lines`] marks them; `None` items are not text. A BEGIN line
+/// alone is documentation, not a key.
 pub fn find_key<'a>(lines: impl IntoIterator<Item = Option<&'a str>>) -> Option<usize> {
-    let mut block = KeyBlock::default();
-    let mut start = None;
-    for (i, line) in lines.into_iter().enumerate() {
-        let was_open = block.open;
-        let Some(line) = line.filter(|line| block.covers(line)) else {
-            start = None;
-            continue;
-        };
-        if !was_open {
-            start = Some(i);
-        }
-        if is_body(line) {
-            return start;
-        }
-    }
-    None
+    key_lines(lines).iter().position(|&marked| marked)
 }
 
-/// Which of `lines` belong to a private key block with a body (as [`find_key`]); `None` items are
-/// not text.
+/// Which of `lines` belong to a private key block with a body; `None` items are not text.
 pub fn key_lines<'a>(lines: impl IntoIterator<Item = Option<&'a str>>) -> Vec<bool> {
     let mut block = KeyBlock::default();
     let mut marks = Vec::new();
@@ -131,6 +116,14 @@ mod tests {
             None,
         ];
         assert_eq!(find_key(doc), None);
+        // Something that is not text inside the block does not hide the key.
+        let gap = [
+            Some("-----BEGIN RSA PRIVATE KEY-----"),
+            None,
+            Some("MIIEowIBAAKCAQEAx9zQ8mLr3vT5"),
+            Some("-----END RSA PRIVATE KEY-----"),
+        ];
+        assert_eq!(find_key(gap), Some(2));
     }
 
     #[test]
