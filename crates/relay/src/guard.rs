@@ -193,10 +193,12 @@ impl Guard {
         {
             return self.screen_list(kind, message, target, raw);
         }
-        let screening = self.policy.screening.clone();
+        // A second handle on the policy, not a copy of its settings: `content_edits` needs `self`.
+        let policy = Arc::clone(&self.policy);
+        let screening = &policy.screening;
         let edits = with_tree(raw, |root| {
             let mut edits = self
-                .content_edits(root, message.kind, target, &screening)
+                .content_edits(root, message.kind, target, screening)
                 .map_err(|denial| Change::Withhold(denied(denial)))?;
             if message.kind == Kind::Response && target.method == "initialize" {
                 let poisoning = screening.poisoning;
