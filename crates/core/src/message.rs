@@ -122,16 +122,34 @@ impl Message {
 
     /// What the policy inspects: tool and prompt arguments, other params whole, results, errors.
     pub fn payload(&self) -> Option<&Value> {
+        let (member, inner) = self.payload_at();
+        let outer = self.value.get(member)?;
+        match inner {
+            Some(inner) => outer.get(inner),
+            None => Some(outer),
+        }
+    }
+
+    /// Moves the [payload](Self::payload) out, for a message judged and done with.
+    pub fn take_payload(&mut self) -> Option<Value> {
+        let (member, inner) = self.payload_at();
+        let outer = self.value.get_mut(member)?;
+        let payload = match inner {
+            Some(inner) => outer.get_mut(inner)?,
+            None => outer,
+        };
+        Some(payload.take())
+    }
+
+    /// Where the payload is: a member of the message, and a member of that one.
+    fn payload_at(&self) -> (&'static str, Option<&'static str>) {
         match self.kind {
-            Kind::Request | Kind::Notification => {
-                let params = self.params()?;
-                match self.method.as_deref() {
-                    Some("tools/call" | "prompts/get") => params.get("arguments"),
-                    _ => Some(params),
-                }
-            }
-            Kind::Response => self.value.get("result"),
-            Kind::Error => self.value.get("error"),
+            Kind::Request | Kind::Notification => match self.method.as_deref() {
+                Some("tools/call" | "prompts/get") => ("params", Some("arguments")),
+                _ => ("params", None),
+            },
+            Kind::Response => ("result", None),
+            Kind::Error => ("error", None),
         }
     }
 }
@@ -168,15 +186,23 @@ impl Target {
     }
 }
 
+impl Target {
+    /// What the message is about: the tool, prompt or resource URI, when it names one.
+    pub fn name(&self) -> Option<&str> {
+        self.tool
+            .as_deref()
+            .or(self.prompt.as_deref())
+            .or(self.resource.as_deref())
+    }
+}
+
 /// A short description for logs, e.g. `tools/call read_file`. Written only when a log line is,
 /// so judging a message costs no formatting.
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.tool, &self.prompt, &self.resource) {
-            (Some(name), _, _) | (_, Some(name), _) | (_, _, Some(name)) => {
-                write!(f, "{} {name}", self.method)
-            }
-            _ => f.write_str(&self.method),
+        match self.name() {
+            Some(name) => write!(f, "{} {name}", self.method),
+            None => f.write_str(&self.method),
         }
     }
 }

@@ -125,7 +125,7 @@ impl Recorder {
         }
         let (direction, target, bytes) = (judged.direction, judged.target, judged.bytes);
         let mut event = self.event(direction, message.kind, &target.method, bytes);
-        event.target = target_name(target);
+        event.target = target.name().map(str::to_owned);
         event.rpc_id = message.id.as_ref().map(|id| id.0.clone());
         for (kind, name, removal) in &judged.report.removed {
             let mut item = self.event(direction, message.kind, &target.method, 0);
@@ -141,7 +141,7 @@ impl Recorder {
             self.events.push(item);
         }
         classify(&mut event, &judged);
-        event.payload = take_payload(message);
+        event.payload = message.take_payload();
         self.events.push(event);
     }
 
@@ -151,7 +151,7 @@ impl Recorder {
             return;
         }
         let mut event = self.event(Direction::ToServer, Kind::Request, &held.target.method, 0);
-        event.target = target_name(&held.target);
+        event.target = held.target.name().map(str::to_owned);
         event.rpc_id = Some(held.id.0.clone());
         event.verdict = Verdict::Ask;
         event.rule = held.decision.rule.clone();
@@ -199,15 +199,6 @@ impl Recorder {
 }
 
 /// The tool, prompt or resource a message concerns.
-fn target_name(target: &Target) -> Option<String> {
-    target
-        .tool
-        .as_ref()
-        .or(target.prompt.as_ref())
-        .or(target.resource.as_ref())
-        .cloned()
-}
-
 /// Sets the verdict, rule, reason, evidence and outcome from what was decided.
 fn classify(event: &mut Event, judged: &Judged<'_>) {
     let blocking = match judged.decision.action.passes() {
@@ -316,19 +307,6 @@ fn describe_changes(report: &Report) -> String {
         n => parts.push(format!("removed {n} items from the list")),
     }
     parts.join(", ")
-}
-
-/// Moves the arguments, result or error out of a judged message: it is not needed any more.
-fn take_payload(message: &mut Message) -> Option<Value> {
-    let pointer = match message.kind {
-        Kind::Request | Kind::Notification => match message.method.as_deref() {
-            Some("tools/call" | "prompts/get") => "/params/arguments",
-            _ => "/params",
-        },
-        Kind::Response => "/result",
-        Kind::Error => "/error",
-    };
-    message.value.pointer_mut(pointer).map(Value::take)
 }
 
 #[cfg(test)]

@@ -575,7 +575,8 @@ impl Session {
         arguments: Option<&Value>,
         decision: &Decision,
     ) -> HeldCall {
-        let tool = target_label(target);
+        // What is called: its tool, prompt or resource URI, else its method.
+        let tool = target.name().unwrap_or(&target.method).to_owned();
         let mut canonical = self.policy.canonical_call(&tool, arguments);
         let mut shown = redact_untagged(None, &canonical.arguments).into_owned();
         if shown.len() > SHOWN_ARGUMENTS {
@@ -596,17 +597,6 @@ impl Session {
             options: decision.ask,
         }
     }
-}
-
-/// What a call is about: its tool, prompt or resource URI, else its method.
-fn target_label(target: &Target) -> String {
-    target
-        .tool
-        .as_ref()
-        .or(target.prompt.as_ref())
-        .or(target.resource.as_ref())
-        .unwrap_or(&target.method)
-        .clone()
 }
 
 /// The answer to a held request that was not allowed.
