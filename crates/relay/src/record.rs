@@ -488,7 +488,7 @@ mod tests {
         assert_eq!(event.verdict, Verdict::Deny);
         assert_eq!(event.rule.as_deref(), Some(INVALID_MESSAGE));
         assert_eq!(event.rpc_id.as_deref(), Some("3"));
-        let escaped = only(run.send(Direction::ToServer, r#"{"id": "ghp_x", "method": "#));
+        let escaped = only(run.send(Direction::ToServer, r#"{"id": "\u0067hp_x", "method": "#));
         assert_eq!(
             escaped.rpc_id.as_deref(),
             Some(r#""ghp_x""#),
