@@ -129,13 +129,13 @@ fn all_pii() -> PiiKinds {
         .fold(PiiKinds::none(), PiiKinds::with)
 }
 
-/// `text` without hidden characters, each secret or datum of `pii` replaced by `mark`'s text.
-/// How many times text is searched again after a redaction. Candidates that overlap are
-/// resolved to one, so what is left of a dropped one can read as a value of its own once its
-/// neighbour is replaced (crafted e-mail addresses sharing characters, found by fuzzing); the
-/// text is searched until nothing more is found.
+/// How many times text is searched at most. Candidates that overlap are resolved to one, so what
+/// is left of a dropped one can read as a value of its own once its neighbour is replaced
+/// (crafted e-mail addresses sharing characters, found by fuzzing): the text is searched again
+/// after each redaction, until a pass finds nothing or this many passes are done.
 const PASSES: usize = 4;
 
+/// `text` without hidden characters, each secret or datum of `pii` replaced by `mark`'s text.
 fn redact_with<'a>(
     key: Option<&str>,
     text: &'a str,

@@ -551,7 +551,6 @@ fn decode_text(encoded: &str) -> Option<(String, &'static GeneralPurpose)> {
     Some((String::from_utf8(bytes).ok()?, engine))
 }
 
-/// `text` with each span replaced by `[REDACTED:<type>]`; overlapping spans merge.
 /// `text` with each span replaced by `mark(kind, value)`; overlapping spans merge into the first.
 pub(crate) fn replace_spans(
     text: &str,

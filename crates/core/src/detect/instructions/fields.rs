@@ -20,7 +20,6 @@ pub(super) struct Field<'a> {
 /// Top-level strings read as they are.
 const TOP_LEVEL: &[&str] = &["name", "title", "description", "uriTemplate"];
 
-/// Schema keywords whose strings (at any depth below them) the model reads.
 /// Schema keywords whose string values are identifiers and references, not text for the model.
 const STRUCTURAL_KEYS: &[&str] = &["type", "$ref", "$schema", "$id", "$anchor", "$dynamicRef"];
 
@@ -33,6 +32,7 @@ const NAMED_SCHEMAS: &[&str] = &[
     "dependentSchemas",
 ];
 
+/// Schema keywords whose strings (at any depth below them) the model reads.
 const SCHEMA_TEXT: &[&str] = &[
     "description",
     "title",
@@ -105,6 +105,7 @@ fn schema<'a>(node: &'a Value, pointer: String, found: &mut Vec<Field<'a>>) {
     }
 }
 
+/// A prompt's arguments: the name, title and description of each.
 fn arguments<'a>(node: &'a Value, pointer: String, found: &mut Vec<Field<'a>>) {
     let Value::Array(items) = node else {
         return;
