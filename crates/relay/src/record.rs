@@ -36,8 +36,8 @@ pub struct Judged<'a> {
     pub target: &'a Target,
     pub bytes: usize,
     pub decision: &'a Decision,
-    /// The guard's refusal, when the rules let the message through but the screening did not.
-    pub withheld: Option<&'a Decision>,
+    /// What blocks the message: the rules' decision, else the screening's refusal.
+    pub blocked: Option<&'a Decision>,
     pub rewritten: bool,
     pub monitor: bool,
     /// Held for a person's decision (recorded again when released).
@@ -201,11 +201,7 @@ impl Recorder {
 /// The tool, prompt or resource a message concerns.
 /// Sets the verdict, rule, reason, evidence and outcome from what was decided.
 fn classify(event: &mut Event, judged: &Judged<'_>) {
-    let blocking = match judged.decision.action.passes() {
-        false => Some(judged.decision),
-        true => judged.withheld,
-    };
-    if let Some(decision) = blocking {
+    if let Some(decision) = judged.blocked {
         event.verdict = match decision.action {
             Action::Ask => Verdict::Ask,
             _ => Verdict::Deny,

@@ -393,15 +393,20 @@ impl Session {
         }
         let call = (ask && withheld.is_none())
             .then(|| self.held_call(&target, message.payload(), &decision));
+        // What blocks the message: the rules, else the screening.
+        let blocked = match decision.action.passes() {
+            false => Some(&decision),
+            true => withheld.as_ref(),
+        };
         let judged = Judged {
             direction,
             target: &target,
             bytes: raw.len(),
             decision: &decision,
-            withheld: withheld.as_ref(),
+            blocked,
             rewritten: rewritten.is_some(),
             monitor: self.monitor,
-            held: ask && withheld.is_none(),
+            held: call.is_some(),
             report: self.guard.take_report(),
         };
         self.recorder.judged(&mut message, judged);
@@ -417,10 +422,6 @@ impl Session {
                 call,
             }));
         }
-        let blocked = match decision.action.passes() {
-            false => Some(decision),
-            true => withheld,
-        };
         let decision = match blocked {
             Some(decision) if !self.monitor => decision,
             _ => {
@@ -435,7 +436,7 @@ impl Session {
                 };
             }
         };
-        let answer = || blocked_response(raw_id(raw).as_deref(), &decision, &self.server);
+        let answer = || blocked_response(raw_id(raw).as_deref(), decision, &self.server);
         match message.kind {
             Kind::Request => Piece::Reply(answer()),
             Kind::Response | Kind::Error => Piece::Substitute(answer()),
