@@ -20,7 +20,7 @@ use crate::message::{Direction, Kind};
 pub use crate::detect::key_block::KeyBlock;
 pub use redact::{KEY_LEN, Leak, Redacted, Redactor, command_words, redact_untagged};
 pub use settings::{AuditSettings, Detail, JsonlSettings};
-pub use summary::{SUMMARY_MAX, shorten_redacted, summarize};
+pub use summary::{PRIVATE_KEY_LINE, SUMMARY_MAX, shorten_redacted, summarize};
 
 /// What Portcullis did with a message (or, for [`Verdict::Quarantine`], with a listed item).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

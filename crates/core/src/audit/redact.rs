@@ -108,9 +108,7 @@ impl Redactor {
 /// `text` made safe where no key is at hand (the pin store's command lines): each value becomes
 /// `[REDACTED:<type>]`, with no tag. `key` as for [`Redactor::text_under`].
 pub fn redact_untagged<'a>(key: Option<&str>, text: &'a str) -> Cow<'a, str> {
-    redact_with(key, text, all_pii(), |kind, _| {
-        format!("[REDACTED:{}]", kind.name())
-    })
+    redact_with(key, text, all_pii(), |kind, _| kind.marker())
 }
 
 /// The words of a command line, each with the option it is the value of (`--password hunter2`

@@ -10,8 +10,9 @@ use std::borrow::Cow;
 use super::redact::{Leak, Redacted, Redactor};
 use crate::detect::key_block::key_lines;
 
-/// What a line of a private key printed one line per string is summarized as.
-const KEY_LINE: &str = "[REDACTED:private-key]";
+/// What a line of a private key printed one line per string (in an array, or on stderr) is
+/// kept as.
+pub const PRIVATE_KEY_LINE: &str = "[REDACTED:private-key]";
 
 /// The longest summary, in characters.
 pub const SUMMARY_MAX: usize = 1024;
@@ -71,7 +72,7 @@ impl Summarizer<'_> {
                         self.out.push(',');
                     }
                     match key_lines[i] {
-                        true => self.out.push_str(&format!("{:?}", KEY_LINE)),
+                        true => self.out.push_str(&format!("{:?}", PRIVATE_KEY_LINE)),
                         // `"passwords": ["..."]`: the items are what the key names.
                         false => self.value(item, key),
                     }

@@ -134,6 +134,11 @@ pub enum DataKind {
 }
 
 impl DataKind {
+    /// What a redacted value of this kind becomes where no tag is added: `[REDACTED:<name>]`.
+    pub fn marker(self) -> String {
+        format!("[REDACTED:{}]", self.name())
+    }
+
     /// The name used in configuration and in `[REDACTED:<name>]`.
     pub fn name(self) -> &'static str {
         match self {

@@ -446,9 +446,7 @@ impl<'t> Walker<'_, 't, '_> {
         if redactions.is_empty() {
             return None;
         }
-        Some(replace_spans(text, redactions, |kind, _| {
-            format!("[REDACTED:{}]", kind.name())
-        }))
+        Some(replace_spans(text, redactions, |kind, _| kind.marker()))
     }
 
     fn deny_data(&mut self, kind: DataKind) {
@@ -472,9 +470,7 @@ impl<'t> Walker<'_, 't, '_> {
         // The excerpt is quoted in the warning: it must not carry a secret the text held.
         let spans = self.data_spans(&first.evidence);
         if !spans.is_empty() {
-            first.evidence = replace_spans(&first.evidence, spans, |kind, _| {
-                format!("[REDACTED:{}]", kind.name())
-            });
+            first.evidence = replace_spans(&first.evidence, spans, |kind, _| kind.marker());
         }
         let action = self.cx.screening.injection;
         let name = first.category.name();

@@ -3,12 +3,9 @@
 //! lines look like noise), so the lines from a private key's BEGIN line through its END line
 //! ([`KeyBlock`]) are replaced whole.
 
-use portcullis_core::audit::{KeyBlock, Redactor, shorten_redacted};
+use portcullis_core::audit::{KeyBlock, PRIVATE_KEY_LINE, Redactor, shorten_redacted};
 
 use super::queue::RawLine;
-
-/// What a line of a private key block is stored as.
-pub(super) const PRIVATE_KEY_LINE: &str = "[REDACTED:private-key]";
 
 /// The longest line kept, in bytes (cut after redaction, between words, and searched again, so a
 /// cut can neither split a secret into an unrecognizable fragment nor leave one).
