@@ -30,15 +30,10 @@ impl DaemonPaths {
 
     /// Creates the daemon's directory, readable by this user only.
     pub fn create_dir(&self) -> Result<(), SocketError> {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(&self.dir)
-            .map_err(|source| SocketError::Dir {
-                path: self.dir.clone(),
-                source,
-            })?;
+        portcullis_store::private::create_dir(&self.dir).map_err(|source| SocketError::Dir {
+            path: self.dir.clone(),
+            source,
+        })?;
         // An existing directory keeps its mode; make sure nobody else can reach the socket.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700)).map_err(

@@ -29,6 +29,7 @@ macro_rules! now {
 pub mod audit;
 pub mod decisions;
 mod pins;
+pub mod private;
 
 pub use pins::{
     HeldItem, ItemRef, MIN_KEY_PREFIX, PinStore, PinnedItem, Reset, Review, Scope, ServerItems,
@@ -108,11 +109,7 @@ fn connect_file(
 
 /// The directory holds what the user trusts: only they may read or change it.
 fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|source| StoreError::Dir {
+    private::create_dir(dir).map_err(|source| StoreError::Dir {
         path: dir.to_path_buf(),
         source,
     })
@@ -121,11 +118,11 @@ fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
 /// Opens the database file, created readable by the user alone (SQLite gives its `-wal` and
 /// `-shm` companions the same mode), and sets up the connection for sharing.
 fn open_private(path: &Path) -> Result<Connection, Box<dyn std::error::Error + Send + Sync>> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?;
+    private::file_options()
+        .read(true)
+        .write(true)
+        .truncate(false)
+        .open(path)?;
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_transaction_behavior(TransactionBehavior::Immediate);

@@ -112,17 +112,9 @@ fn rename_if_present(from: &Path, to: &Path) -> io::Result<()> {
 
 fn open_private(path: &Path) -> io::Result<std::fs::File> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let mut dirs = std::fs::DirBuilder::new();
-        dirs.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut dirs, 0o700);
-        dirs.create(parent)?;
+        crate::private::create_dir(parent)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+    crate::private::file_options().append(true).open(path)
 }
 
 #[cfg(test)]

@@ -45,11 +45,10 @@ pub fn export(
 /// The export file, readable by the user alone when it is created: it holds what the audit
 /// trail holds.
 fn private_file(path: &Path) -> io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+    portcullis_store::private::file_options()
+        .write(true)
+        .truncate(true)
+        .open(path)
 }
 
 enum Sink<W: Write> {
