@@ -141,11 +141,7 @@ mod tests {
     }
 
     fn queued(event: Event, shed: bool) -> Queued {
-        Queued {
-            event,
-            shed,
-            budgeted: 0,
-        }
+        Queued { event, shed }
     }
 
     #[test]

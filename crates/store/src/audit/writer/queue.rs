@@ -31,8 +31,13 @@ pub(super) struct Queued {
     pub event: Event,
     /// Its payload was removed because the payload budget was spent.
     pub shed: bool,
-    /// The bytes it holds of the payload budget.
-    pub budgeted: u64,
+}
+
+impl Queued {
+    /// The bytes it holds of the payload budget: its size, while it keeps its payload.
+    fn budgeted(&self) -> u64 {
+        self.event.payload.as_ref().map_or(0, |_| self.event.bytes)
+    }
 }
 
 /// A line of the server's stderr, as captured.
@@ -115,6 +120,15 @@ struct State {
 }
 
 impl State {
+    /// Takes everything queued, and frees its payload budget.
+    fn drain(&mut self) -> (VecDeque<Queued>, VecDeque<RawLine>) {
+        self.payload_bytes = 0;
+        (
+            std::mem::take(&mut self.events),
+            std::mem::take(&mut self.lines),
+        )
+    }
+
     /// The figures `finish` reports: the writer's, and what the queue refused since.
     fn report(&self) -> Option<Flushed> {
         self.outcome.map(|outcome| Flushed {
@@ -175,19 +189,16 @@ impl Shared {
             return;
         }
         let mut shed = None;
-        let mut budgeted = 0;
         if event.payload.is_some() {
             if state.payload_bytes.saturating_add(event.bytes) > self.limits.payload_bytes {
                 shed = event.payload.take();
             } else {
-                budgeted = event.bytes;
-                state.payload_bytes += budgeted;
+                state.payload_bytes += event.bytes;
             }
         }
         state.events.push_back(Queued {
             event,
             shed: shed.is_some(),
-            budgeted,
         });
         let wake = Self::writer_to_wake(&mut state);
         drop(state);
@@ -270,7 +281,7 @@ impl Shared {
         }
         let count = state.events.len().min(self.limits.batch);
         let events: Vec<Queued> = state.events.drain(..count).collect();
-        state.payload_bytes -= events.iter().map(|q| q.budgeted).sum::<u64>();
+        state.payload_bytes -= events.iter().map(Queued::budgeted).sum::<u64>();
         Taken {
             events,
             lines: state.lines.drain(..).collect(),
@@ -285,11 +296,8 @@ impl Shared {
 
     /// Empties the queue once the writer has given up; returns how many events and lines it held.
     pub fn discard(&self) -> (u64, u64) {
-        let mut state = self.lock();
-        let events = std::mem::take(&mut state.events);
-        let lines = std::mem::take(&mut state.lines);
-        state.payload_bytes = 0;
-        drop(state);
+        let (events, lines) = self.lock().drain();
+        // Freed here, outside the lock.
         (events.len() as u64, lines.len() as u64)
     }
 
@@ -330,9 +338,7 @@ impl Shared {
     pub fn fail(&self, why: &str) {
         let mut state = self.lock();
         state.failed = true;
-        let events = std::mem::take(&mut state.events);
-        let lines = std::mem::take(&mut state.lines);
-        state.payload_bytes = 0;
+        let (events, lines) = state.drain();
         state.losses.refused += events.len() as u64;
         state.losses.lines_dropped += lines.len() as u64;
         if state.outcome.is_none() {
