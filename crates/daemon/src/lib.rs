@@ -8,7 +8,7 @@
 
 #![cfg(unix)]
 
-pub mod broker;
+mod broker;
 pub mod client;
 mod dashboard;
 mod detach;
@@ -17,7 +17,7 @@ mod lock;
 mod notify;
 pub mod protocol;
 mod server;
-pub mod socket;
+mod socket;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,8 +43,8 @@ pub struct Options {
 }
 
 /// What every part of a running daemon shares.
-pub struct Daemon {
-    pub broker: Arc<Broker>,
+struct Daemon {
+    broker: Arc<Broker>,
     dashboard: Dashboard,
     stop: Notify,
 }

@@ -59,10 +59,9 @@ pub enum SocketError {
     },
 }
 
-/// Listens on the socket, replacing one a dead daemon left behind. The caller holds the daemon
-/// lock, so no live daemon listens there.
+/// Listens on the socket, replacing one a dead daemon left behind. The caller created the
+/// directory and holds the daemon lock, so no live daemon listens there.
 pub fn listen(paths: &DaemonPaths) -> Result<UnixListener, SocketError> {
-    paths.create_dir()?;
     let _ = std::fs::remove_file(&paths.socket);
     let bind = |source| SocketError::Bind {
         path: paths.socket.clone(),
@@ -95,6 +94,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
+        paths.create_dir().unwrap();
         runtime.block_on(async {
             let listener = listen(&paths).unwrap();
             // A stale socket file is replaced.

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 
 use crate::Daemon;
-pub use auth::Auth;
+use auth::Auth;
 
 /// The page and its two assets, compiled into the binary.
 const INDEX: &str = include_str!("../../assets/index.html");

@@ -95,7 +95,7 @@ pub const COLUMNS: &str = "id, at, session, server, server_key, client, directio
 
 impl Entry {
     /// The bytes the chain hash covers: every field but the hash, in a fixed order.
-    pub fn canonical(&self) -> Vec<u8> {
+    pub(crate) fn canonical(&self) -> Vec<u8> {
         let fields = (
             (self.id, &self.at, &self.session),
             (&self.server, &self.server_key, &self.client),
@@ -114,12 +114,12 @@ impl Entry {
     }
 
     /// This entry's chain hash, following the record whose hash is `previous` ("" for the first).
-    pub fn chain_hash(&self, redactor: &Redactor, previous: &str) -> String {
+    pub(crate) fn chain_hash(&self, redactor: &Redactor, previous: &str) -> String {
         redactor.chain_hash(&[previous.as_bytes(), &self.canonical()])
     }
 
     /// Reads a row selected with [`COLUMNS`].
-    pub fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         fn json<T: serde::de::DeserializeOwned>(
             row: &rusqlite::Row<'_>,
             i: usize,
@@ -156,7 +156,7 @@ impl Entry {
 }
 
 /// The newest record's id and hash, or the anchor's when every record was pruned, or `(0, "")`.
-pub fn chain_head(tx: &Connection) -> rusqlite::Result<(i64, String)> {
+pub(crate) fn chain_head(tx: &Connection) -> rusqlite::Result<(i64, String)> {
     let newest = tx
         .query_row(
             "SELECT id, hash FROM records ORDER BY id DESC LIMIT 1",
@@ -236,7 +236,7 @@ pub fn append(
 }
 
 /// The keyed hash that protects an anchor.
-pub fn anchor_mac(redactor: &Redactor, last_id: i64, last_hash: &str, pruned: i64) -> String {
+pub(crate) fn anchor_mac(redactor: &Redactor, last_id: i64, last_hash: &str, pruned: i64) -> String {
     redactor.chain_hash(&[
         b"anchor",
         last_id.to_string().as_bytes(),
