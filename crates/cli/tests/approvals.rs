@@ -90,7 +90,7 @@ impl Person {
         loop {
             let event = self.next();
             if event["type"] == "pending" {
-                return event;
+                return event["ask"].clone();
             }
         }
     }

@@ -9,17 +9,9 @@ use std::time::{Duration, Instant};
 
 use portcullis_core::policy::{Always, Policy};
 use portcullis_store::decisions::{DecisionStore, NewDecision, Scope, Verdict};
-use serde::Serialize;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::protocol::{Ask, Decide, Decision, Outcome, Remember};
-
-/// A pending ask as shown to approvers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PendingAsk {
-    pub ask: Ask,
-    pub remaining_ms: u64,
-}
+use crate::protocol::{Ask, Decide, Decision, Outcome, PendingAsk, Remember};
 
 /// Something approvers should see at once.
 #[derive(Debug, Clone, PartialEq, Eq)]

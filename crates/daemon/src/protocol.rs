@@ -31,6 +31,13 @@ pub struct Ask {
     pub suggested_pattern: Option<String>,
 }
 
+/// A pending ask as approvers see it: the ask, and how long it still waits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAsk {
+    pub ask: Ask,
+    pub remaining_ms: u64,
+}
+
 /// What a person decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,7 +105,7 @@ pub enum Response {
     Pong { version: String, pid: u32 },
     Decided { id: String, decision: Decision },
     TimedOut { id: String },
-    Pending(Box<Ask>),
+    Pending(Box<PendingAsk>),
     Resolved { id: String, outcome: Outcome },
     Login { url: String },
     Ok,

@@ -117,7 +117,7 @@ async fn subscribe(
     let mut events = daemon.broker.subscribe();
     for pending in daemon.broker.pending() {
         if write
-            .write_all(&line(&pending_response(pending)))
+            .write_all(&line(&Response::Pending(Box::new(pending))))
             .await
             .is_err()
         {
@@ -130,7 +130,7 @@ async fn subscribe(
             () = closed(&mut reader) => return,
         };
         let response = match event {
-            Ok(Event::Pending(pending)) => pending_response(*pending),
+            Ok(Event::Pending(pending)) => Response::Pending(pending),
             Ok(Event::Resolved { id, outcome }) => Response::Resolved { id, outcome },
             Ok(Event::Remembered) | Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => return,
@@ -139,11 +139,4 @@ async fn subscribe(
             return;
         }
     }
-}
-
-/// A pending ask for a subscriber: the timeout it carries is what remains of it.
-fn pending_response(pending: crate::broker::PendingAsk) -> Response {
-    let mut ask = pending.ask;
-    ask.timeout_ms = pending.remaining_ms;
-    Response::Pending(Box::new(ask))
 }

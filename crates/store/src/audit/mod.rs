@@ -236,7 +236,12 @@ pub fn append(
 }
 
 /// The keyed hash that protects an anchor.
-pub(crate) fn anchor_mac(redactor: &Redactor, last_id: i64, last_hash: &str, pruned: i64) -> String {
+pub(crate) fn anchor_mac(
+    redactor: &Redactor,
+    last_id: i64,
+    last_hash: &str,
+    pruned: i64,
+) -> String {
     redactor.chain_hash(&[
         b"anchor",
         last_id.to_string().as_bytes(),

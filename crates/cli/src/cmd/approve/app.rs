@@ -47,13 +47,13 @@ impl App {
     }
 
     /// Applies a message of the subscription. `now` dates the countdown: an ask announced
-    /// waits its `timeout_ms` from the moment it arrives.
+    /// waits its `remaining_ms` from the moment it arrives.
     pub fn on_event(&mut self, event: Response, now: Instant) {
         match event {
-            Response::Pending(ask) => {
+            Response::Pending(announced) => {
                 let pending = Pending {
-                    deadline: now + Duration::from_millis(ask.timeout_ms),
-                    ask: *ask,
+                    deadline: now + Duration::from_millis(announced.remaining_ms),
+                    ask: announced.ask,
                 };
                 match self.pending.iter_mut().find(|p| p.ask.id == pending.ask.id) {
                     Some(known) => *known = pending,

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use portcullis_daemon::protocol::{Always, Ask, Decide, Decision, Outcome, Remember, Response};
+use portcullis_daemon::protocol::{
+    Always, Ask, Decide, Decision, Outcome, PendingAsk, Remember, Response,
+};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -29,13 +31,19 @@ fn ask(id: &str, server: &str, tool: &str, always: Always) -> Ask {
     }
 }
 
+/// `ask` announced by the daemon with all its time left.
+fn pending(ask: Ask) -> Response {
+    let remaining_ms = ask.timeout_ms;
+    Response::Pending(Box::new(PendingAsk { ask, remaining_ms }))
+}
+
 /// An app with two asks, `s:1` (fs · write_file, patterns allowed) and `s:2` (git · push).
 fn two(now: Instant) -> App {
     let mut app = App::default();
     let first = ask("s:1", "fs", "write_file", Always::Pattern);
-    app.on_event(Response::Pending(Box::new(first)), now);
+    app.on_event(pending(first), now);
     let second = ask("s:2", "git", "push", Always::Exact);
-    app.on_event(Response::Pending(Box::new(second)), now);
+    app.on_event(pending(second), now);
     app
 }
 
@@ -127,7 +135,7 @@ fn control_characters_in_an_ask_are_spelled_out() {
     let mut app = App::default();
     let mut sneaky = ask("s:1", "fs", "write_file", Always::Exact);
     sneaky.arguments = "{\"x\": \"\u{1b}[2J\u{202e}gnp.exe\"}".into();
-    app.on_event(Response::Pending(Box::new(sneaky)), now);
+    app.on_event(pending(sneaky), now);
     let lines = screen(&app, now);
     assert!(shows(&lines, "\\u{1b}[2J\\u{202e}gnp.exe"), "{lines:#?}");
     assert!(!lines.iter().any(|l| l.contains('\u{1b}')));
@@ -300,7 +308,7 @@ fn a_resolved_ask_leaves_the_list_and_the_selection_follows() {
     let now = Instant::now();
     let mut app = two(now);
     let third = ask("s:3", "web", "fetch", Always::Pattern);
-    app.on_event(Response::Pending(Box::new(third)), now);
+    app.on_event(pending(third), now);
     press(&mut app, &[char('j')]);
     assert_eq!(app.selected().unwrap().ask.id, "s:2");
 
@@ -351,7 +359,7 @@ fn a_rule_that_always_asks_refuses_always() {
     let now = Instant::now();
     let mut app = App::default();
     let never = ask("s:9", "sh", "exec", Always::Never);
-    app.on_event(Response::Pending(Box::new(never)), now);
+    app.on_event(pending(never), now);
     for k in ['A', 'D'] {
         assert!(press(&mut app, &[char(k)]).is_empty());
         assert!(app.modal.is_none());
