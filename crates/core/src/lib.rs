@@ -13,3 +13,4 @@ pub mod pins;
 pub mod policy;
 pub mod reply;
 pub mod screen;
+pub mod text;

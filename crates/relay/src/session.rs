@@ -20,6 +20,7 @@ use portcullis_core::reply::{
     CODE_PARSE_ERROR, CODE_SERVER_GONE, CODE_TOO_LARGE, blocked_response, error_response, raw_id,
     sniffed_id,
 };
+use portcullis_core::text::floor_boundary;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -581,11 +582,7 @@ impl Session {
         let mut canonical = self.policy.canonical_call(&tool, arguments);
         let mut shown = redact_untagged(None, &canonical.arguments).into_owned();
         if shown.len() > SHOWN_ARGUMENTS {
-            let mut cut = SHOWN_ARGUMENTS;
-            while !shown.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            shown.truncate(cut);
+            shown.truncate(floor_boundary(&shown, SHOWN_ARGUMENTS));
             shown.push('…');
         }
         canonical.arguments = shown;

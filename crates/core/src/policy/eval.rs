@@ -13,6 +13,7 @@ use crate::detect::paths::CanonicalPath;
 use crate::detect::secrets::{scan, shannon_entropy};
 use crate::detect::shell::{analyze, analyze_argv};
 use crate::message::View;
+use crate::text::floor_boundary;
 
 /// The verdict on one message, with what justifies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -442,9 +443,5 @@ fn quote(text: &str) -> String {
     if text.len() <= MAX {
         return format!("{text:?}");
     }
-    let mut end = MAX;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{:?}…", &text[..end])
+    format!("{:?}…", &text[..floor_boundary(text, MAX)])
 }

@@ -29,6 +29,7 @@ use crate::json::edit::{Edits, encode_string};
 use crate::json::tree::{Node, Tree};
 use crate::message::{Kind, Target};
 use crate::policy::{DataKind, InjectionAction, RedactAction, Screening};
+use crate::text::{ceil_boundary, floor_boundary};
 
 /// The rule names findings and denials report.
 pub const SENSITIVE_DATA: &str = "sensitive-data";
@@ -105,20 +106,12 @@ const SEAM: usize = 512;
 
 /// The last `n` bytes of `text` or fewer, on a character boundary.
 fn tail(text: &str, n: usize) -> &str {
-    let mut start = text.len().saturating_sub(n);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
+    &text[ceil_boundary(text, text.len().saturating_sub(n))..]
 }
 
 /// The first `n` bytes of `text` or fewer, on a character boundary.
 fn head(text: &str, n: usize) -> &str {
-    let mut end = n.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    &text[..floor_boundary(text, n)]
 }
 
 /// From this many bytes on, a string's detectors run on two threads (see [`Walker::detect`]).

@@ -25,6 +25,7 @@ mod sanitize;
 use std::ops::Range;
 
 use crate::detect::hidden::{self, HiddenKind};
+use crate::text::{ceil_boundary, floor_boundary};
 
 /// Longest evidence, in characters: enough to recognize the phrase in a log line.
 const EVIDENCE_CHARS: usize = 120;
@@ -33,8 +34,8 @@ const EVIDENCE_CHARS: usize = 120;
 /// before whitespace, or a line break) through the next one, the line break excluded; at most
 /// [`SENTENCE_REACH`] bytes either way, so that text without punctuation costs little.
 fn sentence(text: &str, span: &Range<usize>) -> Range<usize> {
-    let low = phrases::floor_boundary(text, span.start.saturating_sub(SENTENCE_REACH));
-    let high = phrases::ceil_boundary(text, span.end + SENTENCE_REACH);
+    let low = floor_boundary(text, span.start.saturating_sub(SENTENCE_REACH));
+    let high = ceil_boundary(text, span.end + SENTENCE_REACH);
     let bytes = text.as_bytes();
     let ends = |at: usize| {
         bytes[at] == b'\n'

@@ -24,6 +24,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use regex::bytes::Regex as BytesRegex;
 
+use crate::text::{ceil_boundary, floor_boundary};
+
 /// What a phrase says. The detectors map signals to their own categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Signal {
@@ -1157,24 +1159,6 @@ fn plausible_path(text: &str, span: &Range<usize>) -> bool {
             .iter()
             .any(|suffix| lower.ends_with(suffix));
     !continues_word && !harmless
-}
-
-/// The largest char boundary at or before `at`.
-pub(super) fn floor_boundary(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
-
-/// The smallest char boundary at or after `at` (at most the length).
-pub(super) fn ceil_boundary(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at += 1;
-    }
-    at
 }
 
 #[cfg(test)]

@@ -152,11 +152,8 @@ impl Field {
     pub(super) fn push_str(&mut self, s: &str) {
         self.text.push_str(s);
         if self.text.len() > MAX_VALUE_LEN {
-            let mut end = MAX_VALUE_LEN;
-            while !self.text.is_char_boundary(end) {
-                end -= 1;
-            }
-            self.text.truncate(end);
+            self.text
+                .truncate(crate::text::floor_boundary(&self.text, MAX_VALUE_LEN));
             self.dynamic = true;
             self.taint.truncated = true;
         }
