@@ -5,6 +5,7 @@
 
 #[cfg(unix)]
 mod approver;
+mod clients;
 mod cmd;
 mod config;
 mod demo;
@@ -77,6 +78,12 @@ enum Command {
     /// Decide pending approvals in the terminal (usable over SSH).
     #[cfg(unix)]
     Approve,
+    /// Protect every MCP client on this machine: wrap each stdio server in `portcullis run`,
+    /// after showing the plan as a diff (`--undo` puts every file back).
+    Init(cmd::init::InitArgs),
+    /// For each MCP client and server found: protected or not, the policy in force, the last
+    /// activity, pins and quarantined definitions.
+    Status(cmd::status::StatusArgs),
     /// Replay a short attack story against a built-in demo server, through the real wrapper.
     Demo,
     /// The demo's MCP server (used by `portcullis demo`).
@@ -105,6 +112,8 @@ fn main() -> ExitCode {
         Command::Dashboard(args) => cmd::dashboard::run(args),
         #[cfg(unix)]
         Command::Approve => config::state_dir().and_then(|dir| cmd::approve::run(&dir)),
+        Command::Init(args) => cmd::init::run(args),
+        Command::Status(args) => cmd::status::run(args),
         Command::Demo => demo::run(),
         Command::DemoServer => demo::server(),
     };

@@ -32,11 +32,13 @@ pub fn wrap(
         }
     }
     let after = doc.text();
-    check(&before, &after, file, &targets, |old, new| match (old, new) {
-        (State::Unprotected(launch), State::Protected(wrapped)) => {
-            wrapped.inner.argv() == launch.argv() && wrapped.inner.env == launch.env
+    check(&before, &after, file, &targets, |old, new| {
+        match (old, new) {
+            (State::Unprotected(launch), State::Protected(wrapped)) => {
+                wrapped.inner.argv() == launch.argv() && wrapped.inner.env == launch.env
+            }
+            _ => false,
         }
-        _ => false,
     })?;
     Ok(Some((after, targets)))
 }
@@ -62,11 +64,13 @@ pub fn unwrap(
         }
     }
     let after = doc.text();
-    check(&before, &after, file, &targets, |old, new| match (old, new) {
-        (State::Protected(wrapped), State::Unprotected(launch)) => {
-            wrapped.inner.argv() == launch.argv()
+    check(&before, &after, file, &targets, |old, new| {
+        match (old, new) {
+            (State::Protected(wrapped), State::Unprotected(launch)) => {
+                wrapped.inner.argv() == launch.argv()
+            }
+            _ => false,
         }
-        _ => false,
     })?;
     Ok((after, targets))
 }

@@ -119,9 +119,7 @@ pub fn transport(entry: &Value) -> Transport {
         Some(Value::Array(items)) => items.iter().all(Value::is_string),
         Some(_) => false,
     };
-    if !args_ok(object.get("args"))
-        || !args_ok(object.get("command").and_then(|c| c.get("args")))
-    {
+    if !args_ok(object.get("args")) || !args_ok(object.get("command").and_then(|c| c.get("args"))) {
         return Transport::Unsupported("its `args` is not a list of strings".to_owned());
     }
     match object.get("command") {
@@ -221,7 +219,10 @@ mod tests {
             json!({"command": "x", "args": "--flag"}),
             json!({"command": "x", "args": [1]}),
         ] {
-            assert!(matches!(transport(&odd), Transport::Unsupported(_)), "{odd}");
+            assert!(
+                matches!(transport(&odd), Transport::Unsupported(_)),
+                "{odd}"
+            );
         }
     }
 
@@ -241,12 +242,19 @@ mod tests {
         assert_eq!(wrapped.name.as_deref(), Some("fs"));
         assert!(wrapped.monitor_only());
         assert_eq!(wrapped.inner.argv(), ["npx", "-y", "x"]);
-        let windows = launch(r"C:\Tools\portcullis.exe", &["run", "--name=a", "--", "cmd"]);
+        let windows = launch(
+            r"C:\Tools\portcullis.exe",
+            &["run", "--name=a", "--", "cmd"],
+        );
         assert_eq!(windows.wrapped().unwrap().name.as_deref(), Some("a"));
         // Not ours, or not a run: left for what they are.
         assert!(launch("npx", &["run", "--", "x"]).wrapped().is_none());
         assert!(launch("portcullis", &["scan"]).wrapped().is_none());
-        assert!(launch("portcullis-helper", &["run", "--", "x"]).wrapped().is_none());
+        assert!(
+            launch("portcullis-helper", &["run", "--", "x"])
+                .wrapped()
+                .is_none()
+        );
         assert!(launch("portcullis", &["run", "--"]).wrapped().is_none());
     }
 }

@@ -1,8 +1,6 @@
 //! Reading a configuration file into its servers, and what Portcullis can do for each.
 
-use std::path::Path;
-
-use crate::doc::Document;
+use crate::doc::{Document, Format};
 use crate::entry::{Launch, Transport, Wrapped, transport};
 use crate::known::ConfigFile;
 
@@ -87,7 +85,7 @@ pub fn inspect(file: ConfigFile) -> Option<Inspected> {
 /// The servers in `text`, read as `file` says.
 pub fn servers(text: &str, file: &ConfigFile) -> Result<Vec<Server>, String> {
     if file.strict_json {
-        strict_json(text, &file.path, file.client)?;
+        strict_json(text, file.client)?;
     }
     let doc = Document::parse(text, file.format).map_err(|e| e.to_string())?;
     let found = doc.entries(file.layout).map_err(|e| e.to_string())?;
@@ -113,14 +111,17 @@ pub fn servers(text: &str, file: &ConfigFile) -> Result<Vec<Server>, String> {
 
 /// Refuses a file its client reads as strict JSON that is not: the client itself would not
 /// load it, and an edit would only hide the fault.
-fn strict_json(text: &str, path: &Path, client: &str) -> Result<(), String> {
+fn strict_json(text: &str, client: &str) -> Result<(), String> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_json::from_str::<serde::de::IgnoredAny>(body)
-        .map(|_| ())
-        .map_err(|e| {
-            format!(
-                "it is not valid JSON ({e}), which {client} needs; fix {} and run again",
-                path.display()
-            )
-        })
+    let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(body) else {
+        return Ok(());
+    };
+    let at = format!("line {} column {}", e.line(), e.column());
+    Err(match Document::parse(text, Format::Json) {
+        Ok(_) => format!(
+            "it has a comment or a trailing comma ({at}), which {client} does not accept: it \
+             reads strict JSON; remove it and run again"
+        ),
+        Err(_) => format!("it is not valid JSON ({e}), which {client} needs; fix it and run again"),
+    })
 }

@@ -126,7 +126,11 @@ pub fn project_files(dir: &Path) -> Vec<ConfigFile> {
         json("Claude Code", dir.join(".mcp.json"), MCP_SERVERS),
         json("Cursor", dir.join(".cursor/mcp.json"), MCP_SERVERS),
         jsonc("VS Code", dir.join(".vscode/mcp.json"), VSCODE_MCP),
-        jsonc("VS Code", dir.join(".vscode/settings.json"), VSCODE_SETTINGS),
+        jsonc(
+            "VS Code",
+            dir.join(".vscode/settings.json"),
+            VSCODE_SETTINGS,
+        ),
         toml("Codex", dir.join(".codex/config.toml")),
         jsonc("Gemini CLI", dir.join(".gemini/settings.json"), MCP_SERVERS),
         jsonc("Zed", dir.join(".zed/settings.json"), ZED),

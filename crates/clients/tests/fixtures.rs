@@ -27,9 +27,7 @@ fn file_for(client: &str, file_name: &str) -> ConfigFile {
     user_files(&places)
         .into_iter()
         .chain(project_files(Path::new("/src/app")))
-        .find(|f| {
-            f.client == client && f.path.file_name().is_some_and(|n| n == file_name)
-        })
+        .find(|f| f.client == client && f.path.file_name().is_some_and(|n| n == file_name))
         .unwrap_or_else(|| panic!("no {client} {file_name}"))
 }
 
@@ -48,7 +46,13 @@ const CASES: &[Case] = &[
         fixture: "claude_desktop_config.json",
         client: "Claude Desktop",
         file: "claude_desktop_config.json",
-        wrapped: &["filesystem", "brave-search", "windows-node", "windows-cmd", "linear-remote"],
+        wrapped: &[
+            "filesystem",
+            "brave-search",
+            "windows-node",
+            "windows-cmd",
+            "linear-remote",
+        ],
         remote: &[],
         unsupported: &[],
     },
@@ -146,8 +150,14 @@ fn every_fixture_wraps_in_place_and_unwraps_to_the_same_servers() {
         let wrapped: Vec<&str> = wrapped.iter().map(|(_, n)| n.as_str()).collect();
         assert_eq!(wrapped, case.wrapped, "{}", case.fixture);
         let now = servers(&after, &file).unwrap();
-        assert_eq!(names(&now, |s| matches!(s, State::Protected(_))), case.wrapped);
-        assert_eq!(names(&now, |s| matches!(s, State::Remote { .. })), case.remote);
+        assert_eq!(
+            names(&now, |s| matches!(s, State::Protected(_))),
+            case.wrapped
+        );
+        assert_eq!(
+            names(&now, |s| matches!(s, State::Remote { .. })),
+            case.remote
+        );
         assert_eq!(
             names(&now, |s| matches!(s, State::Unsupported(_))),
             case.unsupported,
@@ -157,10 +167,22 @@ fn every_fixture_wraps_in_place_and_unwraps_to_the_same_servers() {
         // Wrapping again changes nothing.
         assert!(edit::wrap(&after, &file, EXE).unwrap().is_none());
         // Every comment survives, and so does every line ending style.
-        for comment in text.lines().filter_map(|l| l.find("//").or(l.find('#')).map(|i| &l[i..])) {
-            assert!(after.contains(comment), "{}: lost {comment:?}", case.fixture);
+        for comment in text
+            .lines()
+            .filter_map(|l| l.find("//").or(l.find('#')).map(|i| &l[i..]))
+        {
+            assert!(
+                after.contains(comment),
+                "{}: lost {comment:?}",
+                case.fixture
+            );
         }
-        assert_eq!(text.contains("\r\n"), after.contains("\r\n"), "{}", case.fixture);
+        assert_eq!(
+            text.contains("\r\n"),
+            after.contains("\r\n"),
+            "{}",
+            case.fixture
+        );
         if file.strict_json {
             serde_json::from_str::<serde_json::Value>(&after).unwrap();
         }
@@ -173,7 +195,10 @@ fn every_fixture_wraps_in_place_and_unwraps_to_the_same_servers() {
         let (restored, _) = edit::unwrap(&after, &file, &ours).unwrap();
         let again = servers(&restored, &file).unwrap();
         for (old, new) in before.iter().zip(&again) {
-            assert_eq!(old.state.launch().map(|l| l.argv()), new.state.launch().map(|l| l.argv()));
+            assert_eq!(
+                old.state.launch().map(|l| l.argv()),
+                new.state.launch().map(|l| l.argv())
+            );
         }
         if std::env::var_os("SHOW").is_some() {
             println!("=== {}\n{after}\n--- unwrapped\n{restored}", case.fixture);

@@ -33,7 +33,7 @@ pub mod private;
 
 pub use pins::{
     HeldItem, ItemRef, MIN_KEY_PREFIX, PinStore, PinnedItem, Reset, Review, Scope, ServerItems,
-    ServerRecord, UserError, item_name,
+    ServerRecord, UserError, item_name, shell_word,
 };
 
 /// The database file in the state directory.

@@ -719,7 +719,7 @@ fn definition(row: &Row<'_>) -> rusqlite::Result<Definition> {
 }
 
 /// `word` as a shell reads it: as it is when that is safe, else in single quotes.
-fn shell_word(word: &str) -> Cow<'_, str> {
+pub fn shell_word(word: &str) -> Cow<'_, str> {
     let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         Cow::Borrowed(word)

@@ -23,7 +23,9 @@ impl JsonDocument {
         let root = CstRootNode::parse(body, &ParseOptions::default())
             .map_err(|e| DocError::Syntax(e.to_string()))?;
         if root.value().is_some() && root.object_value().is_none() {
-            return Err(DocError::Syntax("the top level is not an object".to_owned()));
+            return Err(DocError::Syntax(
+                "the top level is not an object".to_owned(),
+            ));
         }
         Ok(Self { root, bom })
     }

@@ -65,7 +65,11 @@ impl TomlDocument {
         let mut added: Vec<Value> = wrapper_prefix(name).into_iter().map(Value::from).collect();
         added.push(program);
         for (i, value) in added.iter_mut().enumerate() {
-            let prefix = if multiline || i == 0 { first.as_str() } else { " " };
+            let prefix = if multiline || i == 0 {
+                first.as_str()
+            } else {
+                " "
+            };
             value.decor_mut().set_prefix(prefix);
             value.decor_mut().set_suffix("");
         }
@@ -120,9 +124,7 @@ impl TomlDocument {
         for key in section {
             item = item.as_table_like_mut()?.get_mut(key)?;
         }
-        item.as_table_like_mut()?
-            .get_mut(name)?
-            .as_table_like_mut()
+        item.as_table_like_mut()?.get_mut(name)?.as_table_like_mut()
     }
 }
 
