@@ -364,3 +364,29 @@ fn a_config_file_named_on_the_command_line_is_handled_like_the_others() {
             .contains(r#"{"command": "a-server"}"#)
     );
 }
+
+/// Dotfile managers link configurations into place: the link stays a link, and the file it
+/// points to is what changes and comes back. A byte-order mark stays too.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_file_is_edited_through_its_link() {
+    let home = Home::new();
+    let real = home.path().join("dotfiles/cursor.json");
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend_from_slice(&fixture("cursor-mcp.json"));
+    write(&real, &bytes);
+    let link = home.path().join(".cursor/mcp.json");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+
+    let init = portcullis(&home, &["init", "--yes"]);
+    assert!(init.status.success(), "{}", stdout(&init));
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    let wrapped = std::fs::read_to_string(&real).unwrap();
+    assert!(wrapped.starts_with('\u{feff}'));
+    assert!(wrapped.contains("\"--name\", \"github\""), "{wrapped}");
+
+    portcullis(&home, &["init", "--undo"]);
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(&real).unwrap(), bytes);
+}
