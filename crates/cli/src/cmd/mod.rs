@@ -11,4 +11,5 @@ pub mod logs;
 pub mod pins;
 pub mod rules;
 pub mod run;
+pub mod scan;
 pub mod validate;
