@@ -17,7 +17,7 @@ mod judge;
 mod quote;
 mod text;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use portcullis_core::policy::Policy;
@@ -41,6 +41,9 @@ pub struct ScanArgs {
     /// Print one JSON document (described in docs/scan.md) instead of the report.
     #[arg(long)]
     json: bool,
+    /// Policy file (default: $PORTCULLIS_CONFIG, then the user configuration, then built-ins).
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Seconds each server gets to start and list what it offers.
     #[arg(long, value_name = "SECS", default_value_t = 20,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -75,6 +78,10 @@ pub struct ScanOptions {
     pub timeout: Duration,
     /// How many servers are probed at once.
     pub parallel: usize,
+    /// The user's policy file, as `run --config` takes it.
+    pub config: Option<PathBuf>,
+    /// Where `portcullis run` keeps its pins (read, never written).
+    pub state_dir: PathBuf,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
@@ -98,8 +105,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     let options = ScanOptions {
         timeout: Duration::from_secs(args.timeout),
         parallel: PARALLEL,
+        config: args.config,
+        state_dir: state_dir()?,
     };
-    let reports = scan(targets, &options)?;
+    let reports = scan(targets, &options);
     if args.json {
         println!("{}", json::document(&reports));
     } else {
@@ -110,10 +119,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
 }
 
 /// Probes every target and judges what each listed, in the targets' order, servers with
-/// problems first. Only a failure to read the state directory's location is an error: a server
-/// that cannot be started, or whose policy does not load, is reported as failed.
-pub fn scan(targets: Vec<ScanTarget>, options: &ScanOptions) -> anyhow::Result<Vec<ServerReport>> {
-    let pins = Pins::open()?;
+/// problems first. Nothing stops the scan: a server that cannot be started, or whose policy does
+/// not load, is reported as failed, and pins that cannot be read are noted.
+pub fn scan(targets: Vec<ScanTarget>, options: &ScanOptions) -> Vec<ServerReport> {
+    let pins = Pins::open(&options.state_dir);
     let launches: Vec<Launch> = targets
         .iter()
         .map(|t| Launch {
@@ -127,26 +136,26 @@ pub fn scan(targets: Vec<ScanTarget>, options: &ScanOptions) -> anyhow::Result<V
         .into_iter()
         .zip(probes)
         .map(|(target, found)| {
-            let policy = policy_for(&target);
+            let policy = policy_for(&target, options.config.clone());
             let stored = pins.items(&target);
             judge::server(target, found, policy, stored)
         })
         .collect();
     // Stable: the targets' order within each group.
     reports.sort_by_key(ServerReport::rank);
-    Ok(reports)
+    reports
 }
 
 /// The policy `target`'s server runs under: loaded as `run` loads it in the server's working
 /// directory, with the paths on its command line resolved as `run` resolves them. An error says
 /// why it cannot be loaded.
-fn policy_for(target: &ScanTarget) -> Result<Policy, String> {
+fn policy_for(target: &ScanTarget, config: Option<PathBuf>) -> Result<Policy, String> {
     let cwd = match &target.cwd {
         Some(cwd) => cwd.clone(),
         None => std::env::current_dir()
             .map_err(|e| format!("cannot read the current directory: {e}"))?,
     };
-    let mut policy = load_policy_in(None, &cwd).map_err(|e| format!("{e:#}"))?;
+    let mut policy = load_policy_in(config, &cwd).map_err(|e| format!("{e:#}"))?;
     let command: Vec<std::ffi::OsString> = target.command.iter().map(Into::into).collect();
     policy.resolve_relative_paths_also_against(server_base_dirs(&command, &cwd));
     Ok(policy)
@@ -161,13 +170,12 @@ enum Pins {
 }
 
 impl Pins {
-    fn open() -> anyhow::Result<Pins> {
-        let dir = state_dir()?;
-        Ok(match PinReader::open(&dir) {
+    fn open(dir: &Path) -> Pins {
+        match PinReader::open(dir) {
             Ok(Some(reader)) => Pins::Reader(reader),
             Ok(None) => Pins::None,
             Err(e) => Pins::Unreadable(format!("{e}")),
-        })
+        }
     }
 
     /// What the store holds for `target`'s identity, or why it cannot tell.
@@ -183,3 +191,6 @@ impl Pins {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
