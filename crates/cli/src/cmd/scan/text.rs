@@ -19,7 +19,10 @@ use super::quote::{BAD, Mark, quote};
 use crate::escape::visible;
 
 /// Findings shown per problem before the rest are counted.
-const FINDINGS_SHOWN: usize = 6;
+const FINDINGS_SHOWN: usize = 8;
+
+/// Findings of one category in one field shown before the rest are counted.
+const PER_KIND: usize = 2;
 
 /// Changed lines of a definition shown before the rest are counted.
 const DIFF_LINES: usize = 20;
@@ -124,13 +127,7 @@ fn problem_item(item: &ItemReport, mark: Mark, out: &mut String) {
             Problem::Poisoned { summary, findings } => {
                 let word = mark.style("POISONED", BAD);
                 let _ = writeln!(out, "    {word}: {}", visible(summary));
-                for finding in findings.iter().take(FINDINGS_SHOWN) {
-                    finding_line(finding, mark, out);
-                }
-                if findings.len() > FINDINGS_SHOWN {
-                    let more = findings.len() - FINDINGS_SHOWN;
-                    let _ = writeln!(out, "      and {more} more findings");
-                }
+                findings_lines(findings, mark, out);
             }
             Problem::Changed { pinned, current } => {
                 let word = mark.style("CHANGED since pinned (rug pull?)", BAD);
@@ -159,6 +156,32 @@ fn problem_item(item: &ItemReport, mark: Mark, out: &mut String) {
     }
     if let Some(state) = item.pin.filter(|s| *s != PinState::Changed) {
         let _ = writeln!(out, "    pin: {}", pin_words(state));
+    }
+}
+
+/// The findings, at most [`PER_KIND`] of a category in a field (an invisible character
+/// between every word is one finding each) and [`FINDINGS_SHOWN`] in all; the rest counted.
+fn findings_lines(findings: &[Finding], mark: Mark, out: &mut String) {
+    let mut groups: Vec<((PoisonCategory, &str), usize)> = Vec::new();
+    let mut shown = 0;
+    for finding in findings {
+        let key = (finding.finding.category, finding.finding.field.as_str());
+        let seen = match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => n,
+            None => {
+                groups.push((key, 0));
+                &mut groups.last_mut().expect("just pushed").1
+            }
+        };
+        *seen += 1;
+        if *seen <= PER_KIND && shown < FINDINGS_SHOWN {
+            finding_line(finding, mark, out);
+            shown += 1;
+        }
+    }
+    let more = findings.len() - shown;
+    if more > 0 {
+        let _ = writeln!(out, "      and {more} more like these");
     }
 }
 
