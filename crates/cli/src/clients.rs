@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use portcullis_clients::inspect::{Inspected, inspect};
 use portcullis_clients::known::{ConfigFile, Places, given_file, project_files, user_files};
-use portcullis_store::shell_word;
+use portcullis_core::text::shell_word;
 
 /// Every configuration file that exists, each once (a project in the home directory shares its
 /// files with the user's).

@@ -46,6 +46,10 @@ enum Command {
         )]
         command: Vec<OsString>,
     },
+    /// Start each MCP server, list its tools, prompts and resources, and report poisoned
+    /// definitions, rug pulls and what the policy removes, changing nothing:
+    /// `portcullis scan -- npx -y @modelcontextprotocol/server-filesystem .`
+    Scan(cmd::scan::ScanArgs),
     /// Show the verdict the policy gives a message, with the rule, the reason and what matched.
     Check(cmd::check::CheckArgs),
     /// Check a configuration file (or the discovered ones) and report errors with file:line:column.
@@ -93,7 +97,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // A scan's output is its report: only warnings beside it.
+    init_logging(match cli.command {
+        Command::Scan(_) => "warn",
+        _ => "info",
+    });
     let result = match cli.command {
         Command::Run {
             config,
@@ -101,6 +109,7 @@ fn main() -> ExitCode {
             monitor,
             command,
         } => cmd::run::run(config, name, monitor, command),
+        Command::Scan(args) => cmd::scan::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Validate { file, project } => cmd::validate::run(file, project),
         Command::Rules { config } => cmd::rules::run(config),
@@ -126,11 +135,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr only: stdout carries the protocol. `PORTCULLIS_LOG` sets the level.
-fn init_logging() {
+/// Logs go to stderr only: stdout carries the protocol. `PORTCULLIS_LOG` sets the level, else
+/// `level`.
+fn init_logging(level: &str) {
     use tracing_subscriber::EnvFilter;
     let filter =
-        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -390,3 +390,49 @@ fn a_symlinked_file_is_edited_through_its_link() {
     assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read(&real).unwrap(), bytes);
 }
+
+/// Without a command, `scan` checks every stdio server the clients' files name, wrapped or not,
+/// and starts the server itself rather than the wrapper.
+#[test]
+fn scan_checks_the_servers_the_clients_name() {
+    let home = Home::new();
+    let cursor = home.path().join(".cursor/mcp.json");
+    write(
+        &cursor,
+        serde_json::to_string_pretty(&json!({"mcpServers": {
+            "notes": {"command": binary("mischief-server")},
+            "rec": {"command": binary("recording-server"), "env": {"RECORD_FILE": home.record()}},
+            "remote": {"url": "https://mcp.example.com/mcp"}
+        }}))
+        .unwrap()
+        .as_bytes(),
+    );
+    portcullis(&home, &["init", "--yes"]);
+    let out = portcullis(&home, &["scan", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let servers = report["servers"].as_array().unwrap();
+    let names: Vec<&str> = servers
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{report}");
+    assert!(
+        names.contains(&"notes") && names.contains(&"rec"),
+        "{report}"
+    );
+    for server in servers {
+        assert!(
+            server["origin"].as_str().unwrap().starts_with("Cursor"),
+            "{server}"
+        );
+        assert_eq!(server["status"], "ok", "{server}");
+        let program = server["command"][0].as_str().unwrap();
+        assert!(!program.ends_with("/portcullis"), "{server}");
+    }
+    let notes = servers.iter().find(|s| s["name"] == "notes").unwrap();
+    assert!(notes.to_string().contains("poisoned"), "{notes}");
+    // A scan writes nothing: no audit trail, no pins.
+    assert!(!home.path().join("state/audit.sqlite").exists());
+    assert!(!home.path().join("state/state.sqlite").exists());
+}

@@ -12,5 +12,6 @@ pub mod logs;
 pub mod pins;
 pub mod rules;
 pub mod run;
+pub mod scan;
 pub mod status;
 pub mod validate;
