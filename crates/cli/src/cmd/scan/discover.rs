@@ -66,7 +66,8 @@ fn expand(text: &str) -> String {
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let Some(len) = rest[start..].find('}') else {
-            break;
+            out.push_str(&rest[start..]);
+            return out;
         };
         let inner = &rest[start + 2..start + len];
         let (name, default) = match inner.split_once(":-") {
