@@ -106,7 +106,17 @@ pub fn server_base_dirs(command: &[OsString], cwd: &Path) -> Vec<PathBuf> {
 
 /// Loads and compiles every layer that applies here.
 pub fn load_policy(explicit: Option<PathBuf>) -> anyhow::Result<Policy> {
-    let paths = path_context()?;
+    load_policy_for(explicit, path_context()?)
+}
+
+/// Loads and compiles every layer that applies to a server started in `cwd`: its project file,
+/// and paths resolved against it (`portcullis scan` judges servers started elsewhere).
+pub fn load_policy_in(explicit: Option<PathBuf>, cwd: &Path) -> anyhow::Result<Policy> {
+    let paths = PathContext::for_host(etcetera::home_dir().ok(), cwd.to_path_buf());
+    load_policy_for(explicit, paths)
+}
+
+fn load_policy_for(explicit: Option<PathBuf>, paths: PathContext) -> anyhow::Result<Policy> {
     let user = user_config_path(explicit)?
         .map(|p| read_source(&p))
         .transpose()?;

@@ -5,6 +5,7 @@
 
 #[cfg(unix)]
 mod approver;
+mod clients;
 mod cmd;
 mod config;
 mod demo;
@@ -45,6 +46,10 @@ enum Command {
         )]
         command: Vec<OsString>,
     },
+    /// Start each MCP server, list its tools, prompts and resources, and report poisoned
+    /// definitions, rug pulls and what the policy removes, changing nothing:
+    /// `portcullis scan -- npx -y @modelcontextprotocol/server-filesystem .`
+    Scan(cmd::scan::ScanArgs),
     /// Show the verdict the policy gives a message, with the rule, the reason and what matched.
     Check(cmd::check::CheckArgs),
     /// Check a configuration file (or the discovered ones) and report errors with file:line:column.
@@ -77,6 +82,12 @@ enum Command {
     /// Decide pending approvals in the terminal (usable over SSH).
     #[cfg(unix)]
     Approve,
+    /// Protect every MCP client on this machine: wrap each stdio server in `portcullis run`,
+    /// after showing the plan as a diff (`--undo` puts every file back).
+    Init(cmd::init::InitArgs),
+    /// For each MCP client and server found: protected or not, the policy in force, the last
+    /// activity, pins and quarantined definitions.
+    Status(cmd::status::StatusArgs),
     /// Replay a short attack story against a built-in demo server, through the real wrapper.
     Demo,
     /// The demo's MCP server (used by `portcullis demo`).
@@ -86,7 +97,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // A scan's output is its report: only warnings beside it.
+    init_logging(match cli.command {
+        Command::Scan(_) => "warn",
+        _ => "info",
+    });
     let result = match cli.command {
         Command::Run {
             config,
@@ -94,6 +109,7 @@ fn main() -> ExitCode {
             monitor,
             command,
         } => cmd::run::run(config, name, monitor, command),
+        Command::Scan(args) => cmd::scan::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Validate { file, project } => cmd::validate::run(file, project),
         Command::Rules { config } => cmd::rules::run(config),
@@ -105,6 +121,8 @@ fn main() -> ExitCode {
         Command::Dashboard(args) => cmd::dashboard::run(args),
         #[cfg(unix)]
         Command::Approve => config::state_dir().and_then(|dir| cmd::approve::run(&dir)),
+        Command::Init(args) => cmd::init::run(args),
+        Command::Status(args) => cmd::status::run(args),
         Command::Demo => demo::run(),
         Command::DemoServer => demo::server(),
     };
@@ -117,11 +135,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr only: stdout carries the protocol. `PORTCULLIS_LOG` sets the level.
-fn init_logging() {
+/// Logs go to stderr only: stdout carries the protocol. `PORTCULLIS_LOG` sets the level, else
+/// `level`.
+fn init_logging(level: &str) {
     use tracing_subscriber::EnvFilter;
     let filter =
-        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -16,18 +16,29 @@ pub const GRACE: Duration = Duration::from_secs(3);
 /// Starts the server; its stderr is ours unless `capture_stderr`, when it is piped for
 /// [`crate::stderr::tee`].
 pub fn spawn(argv: &[OsString], capture_stderr: bool) -> anyhow::Result<Child> {
+    spawn_with(argv, |command| {
+        command.stderr(if capture_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        });
+    })
+}
+
+/// Starts the server with stdin and stdout piped, after `configure` had its say on the rest
+/// (stderr, environment, working directory).
+pub fn spawn_with(
+    argv: &[OsString],
+    configure: impl FnOnce(&mut Command),
+) -> anyhow::Result<Child> {
     let (program, args) = argv.split_first().context("no server command given")?;
     let mut command = Command::new(program);
     command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(if capture_stderr {
-            Stdio::piped()
-        } else {
-            Stdio::inherit()
-        })
         .kill_on_drop(true);
+    configure(&mut command);
     configure_platform(&mut command);
     command.spawn().with_context(|| {
         format!(
@@ -91,14 +102,19 @@ impl Server {
 
     /// Stops the server after its stdin was closed: wait, then SIGTERM, then SIGKILL the group.
     pub async fn stop(&mut self) -> std::io::Result<ExitStatus> {
-        if let Ok(status) = tokio::time::timeout(GRACE, self.child.wait()).await {
+        self.stop_within(GRACE).await
+    }
+
+    /// [`Server::stop`], giving the server `grace` at each step instead of [`GRACE`].
+    pub async fn stop_within(&mut self, grace: Duration) -> std::io::Result<ExitStatus> {
+        if let Ok(status) = tokio::time::timeout(grace, self.child.wait()).await {
             return status;
         }
         #[cfg(unix)]
         {
             tracing::info!("the MCP server did not exit after its input closed; sending SIGTERM");
             self.group.signal(libc::SIGTERM);
-            if let Ok(status) = tokio::time::timeout(GRACE, self.child.wait()).await {
+            if let Ok(status) = tokio::time::timeout(grace, self.child.wait()).await {
                 return status;
             }
             tracing::warn!("the MCP server ignored SIGTERM; sending SIGKILL");

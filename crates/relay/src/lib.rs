@@ -6,6 +6,7 @@
 mod approve;
 mod child;
 mod guard;
+pub mod probe;
 mod pump;
 mod record;
 pub mod session;

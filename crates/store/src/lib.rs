@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
 /// The current time as the store writes it, as an SQL expression (see the crate documentation).
@@ -32,8 +32,8 @@ mod pins;
 pub mod private;
 
 pub use pins::{
-    HeldItem, ItemRef, MIN_KEY_PREFIX, PinStore, PinnedItem, Reset, Review, Scope, ServerItems,
-    ServerRecord, UserError, item_name,
+    HeldItem, ItemRef, MIN_KEY_PREFIX, PinReader, PinStore, PinnedItem, Reset, Review, Scope,
+    ServerItems, ServerRecord, UserError, item_name,
 };
 
 /// The database file in the state directory.
@@ -84,6 +84,24 @@ pub enum StoreError {
 /// Opens the state database in `dir`, creating both when needed, with the schema up to date.
 fn connect(dir: &Path) -> Result<Connection, StoreError> {
     connect_file(dir, FILE_NAME, &migrations())
+}
+
+/// Opens the state database in `dir` to read only, with no migration: `None` when there is none.
+/// Reading a database in WAL mode needs its `-shm` file, or a directory where SQLite can make it.
+fn connect_read_only(dir: &Path) -> Result<Option<Connection>, StoreError> {
+    let path = dir.join(FILE_NAME);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let open = || -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(conn)
+    };
+    open().map(Some).map_err(|source| StoreError::Open {
+        path: path.clone(),
+        source: source.into(),
+    })
 }
 
 /// Opens the database `file` in `dir`, creating both when needed, brought up to `migrations`.

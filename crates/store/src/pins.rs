@@ -10,8 +10,9 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use portcullis_core::audit::{command_words, redact_untagged};
+use portcullis_core::audit::redact_command;
 use portcullis_core::pins::{Definition, Hold, ItemKind, Pin, PinBook, PinError, ServerIdentity};
+use portcullis_core::text::shell_word;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -467,6 +468,50 @@ impl PinStore {
     }
 }
 
+/// The pin store opened to read only: `portcullis scan` compares what servers list with their
+/// pins, and must change nothing (not even a server's `last_seen`, which [`PinStore`]'s lookups
+/// update). No [`PinBook`]: nothing here can pin or hold.
+pub struct PinReader {
+    conn: Connection,
+}
+
+impl PinReader {
+    /// Opens the store in the state directory `dir` read-only; `None` when it has no database
+    /// (nothing was ever pinned), which is never created here.
+    pub fn open(dir: &Path) -> Result<Option<PinReader>, StoreError> {
+        Ok(crate::connect_read_only(dir)?.map(|conn| PinReader { conn }))
+    }
+
+    /// Everything stored for `server`: `None` when it was never seen.
+    pub fn items(&self, server: &ServerIdentity) -> Result<Option<ServerItems>, StoreError> {
+        let record = self
+            .conn
+            .query_row(
+                &format!("{SERVER_COLUMNS} WHERE key = ?1"),
+                [server.key()],
+                server_record,
+            )
+            .optional()?;
+        record.map(|record| load(&self.conn, record)).transpose()
+    }
+}
+
+impl ServerItems {
+    /// The pin of the item of `kind` named `name`.
+    pub fn pinned(&self, kind: ItemKind, name: &str) -> Option<&PinnedItem> {
+        self.pinned
+            .iter()
+            .find(|p| p.definition.kind == kind && p.definition.name == name)
+    }
+
+    /// The held definition of the item of `kind` named `name`.
+    pub fn held(&self, kind: ItemKind, name: &str) -> Option<&HeldItem> {
+        self.held
+            .iter()
+            .find(|h| h.definition.kind == kind && h.definition.name == name)
+    }
+}
+
 impl PinBook for PinStore {
     fn lookup(
         &mut self,
@@ -518,9 +563,7 @@ impl From<StoreError> for PinError {
 impl ServerItems {
     /// The pin of the item `definition` defines.
     fn pin_of(&self, definition: &Definition) -> Option<&PinnedItem> {
-        self.pinned
-            .iter()
-            .find(|p| p.definition.kind == definition.kind && p.definition.name == definition.name)
+        self.pinned(definition.kind, &definition.name)
     }
 
     /// The held item `item` names; an error says whether it is pinned instead or unknown.
@@ -588,10 +631,7 @@ fn select<'a, T>(
 /// key is a hash of the real one.
 fn record_server(conn: &Connection, server: &ServerIdentity) -> Result<String, StoreError> {
     let key = server.key();
-    let words: Vec<String> = command_words(&server.command)
-        .map(|(option, word)| redact_untagged(option, word).into_owned())
-        .collect();
-    let command = serde_json::Value::from(words).to_string();
+    let command = serde_json::Value::from(redact_command(&server.command)).to_string();
     conn.execute(
         concat!(
             "INSERT INTO servers (key, name, command, first_seen, last_seen) VALUES (?1, ?2, ?3, ",
@@ -616,25 +656,29 @@ fn drop_held(conn: &Connection, key: &str, definition: &Definition) -> rusqlite:
     Ok(())
 }
 
+/// The columns [`server_record`] reads, from `servers`.
+const SERVER_COLUMNS: &str = "SELECT key, name, command, first_seen, last_seen, \
+     (SELECT count(*) FROM servers other WHERE other.name = servers.name) > 1 FROM servers";
+
 fn all_servers(conn: &Connection) -> Result<Vec<ServerRecord>, StoreError> {
-    let mut statement = conn.prepare(
-        "SELECT key, name, command, first_seen, last_seen, \
-         (SELECT count(*) FROM servers other WHERE other.name = servers.name) > 1 \
-         FROM servers ORDER BY name, first_seen, key",
-    )?;
-    let rows = statement.query_map([], |row| {
-        let command: String = row.get(2)?;
-        Ok(ServerRecord {
-            key: row.get(0)?,
-            name: row.get(1)?,
-            command: serde_json::from_str(&command)
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, Type::Text, e.into()))?,
-            first_seen: row.get(3)?,
-            last_seen: row.get(4)?,
-            shares_name: row.get(5)?,
-        })
-    })?;
+    let mut statement =
+        conn.prepare(&format!("{SERVER_COLUMNS} ORDER BY name, first_seen, key"))?;
+    let rows = statement.query_map([], server_record)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A server from the columns of [`SERVER_COLUMNS`].
+fn server_record(row: &Row<'_>) -> rusqlite::Result<ServerRecord> {
+    let command: String = row.get(2)?;
+    Ok(ServerRecord {
+        key: row.get(0)?,
+        name: row.get(1)?,
+        command: serde_json::from_str(&command)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, Type::Text, e.into()))?,
+        first_seen: row.get(3)?,
+        last_seen: row.get(4)?,
+        shares_name: row.get(5)?,
+    })
 }
 
 /// The identity `selector` names: by name first, then by key prefix.
@@ -718,16 +762,6 @@ fn definition(row: &Row<'_>) -> rusqlite::Result<Definition> {
     })
 }
 
-/// `word` as a shell reads it: as it is when that is safe, else in single quotes.
-fn shell_word(word: &str) -> Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        Cow::Borrowed(word)
-    } else {
-        Cow::Owned(format!("'{}'", word.replace('\'', r"'\''")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -786,6 +820,43 @@ mod tests {
             .unwrap();
         assert!(!stored.contains(token), "{stored}");
         assert!(stored.contains("[REDACTED:github-token]"), "{stored}");
+    }
+
+    #[test]
+    fn the_reader_sees_pins_and_held_items_and_changes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("state");
+        assert!(PinReader::open(&dir).unwrap().is_none());
+        assert!(!dir.exists(), "reading must not create the state directory");
+
+        let mut store = PinStore::open(&dir).unwrap();
+        let v1 = tool("greet", "hi");
+        store.pin(&fs(), &v1).unwrap();
+        store
+            .hold(&fs(), &tool("greet", "v2"), &Hold::Changed)
+            .unwrap();
+        let long_ago = "2000-01-01T00:00:00Z";
+        store
+            .conn
+            .execute("UPDATE servers SET last_seen = ?1", [long_ago])
+            .unwrap();
+        let before = store.servers(None).unwrap();
+
+        let reader = PinReader::open(&dir).unwrap().unwrap();
+        let items = reader.items(&fs()).unwrap().unwrap();
+        assert_eq!(
+            items.pinned(ItemKind::Tool, "greet").unwrap().definition,
+            v1
+        );
+        assert_eq!(
+            items.held(ItemKind::Tool, "greet").unwrap().reason,
+            Hold::Changed.reason()
+        );
+        assert!(items.pinned(ItemKind::Prompt, "greet").is_none());
+        let other = identity("fs", &["npx", "-y", "server-fs@2", "/home/me"]);
+        assert!(reader.items(&other).unwrap().is_none());
+        assert_eq!(store.servers(None).unwrap(), before);
+        assert_eq!(before[0].server.last_seen, long_ago);
     }
 
     #[test]
@@ -1143,13 +1214,5 @@ mod tests {
             }
         );
         assert!(store.servers(None).unwrap().is_empty());
-    }
-
-    #[test]
-    fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(shell_word("@scope/pkg@1.2.3"), "@scope/pkg@1.2.3");
-        assert_eq!(shell_word("my dir"), "'my dir'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
-        assert_eq!(shell_word(""), "''");
     }
 }

@@ -18,7 +18,9 @@ use serde_json::Value;
 use crate::message::{Direction, Kind};
 
 pub use crate::detect::key_block::KeyBlock;
-pub use redact::{KEY_LEN, Leak, Redacted, Redactor, command_words, redact_untagged};
+pub use redact::{
+    KEY_LEN, Leak, Redacted, Redactor, command_words, redact_command, redact_untagged,
+};
 pub use settings::{AuditSettings, Detail, JsonlSettings};
 pub use summary::{PRIVATE_KEY_LINE, SUMMARY_MAX, shorten_redacted, summarize};
 

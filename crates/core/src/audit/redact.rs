@@ -121,6 +121,14 @@ pub fn command_words(words: &[String]) -> impl Iterator<Item = (Option<&str>, &s
     options.zip(words.iter().map(String::as_str))
 }
 
+/// A command line as people may read it: each word [`redact_untagged`] (an option's value also by
+/// the option's name), so `--api-key sk-...` shows no key.
+pub fn redact_command(words: &[String]) -> Vec<String> {
+    command_words(words)
+        .map(|(option, word)| redact_untagged(option, word).into_owned())
+        .collect()
+}
+
 fn all_pii() -> PiiKinds {
     PiiKind::ALL
         .into_iter()

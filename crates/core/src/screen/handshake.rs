@@ -24,7 +24,7 @@ pub fn screen_instructions(
     if action == PoisoningAction::Off {
         return (edits, None);
     }
-    let report = poisoning::inspect_definition(&json!({ "description": text }), &[]);
+    let report = inspect_instructions(text);
     if !report.is_poisoned() {
         return (edits, None);
     }
@@ -44,6 +44,12 @@ pub fn screen_instructions(
         PoisoningAction::Log | PoisoningAction::Off => {}
     }
     (edits, Some(report))
+}
+
+/// The poisoning detector's report on a server's `instructions`, read like a tool description (its
+/// findings' field is `/description`).
+pub fn inspect_instructions(text: &str) -> PoisonReport {
+    poisoning::inspect_definition(&json!({ "description": text }), &[])
 }
 
 #[cfg(test)]

@@ -80,22 +80,26 @@ pub struct Listed<'v> {
     pub value: &'v Value,
 }
 
-/// The items of a list response's `result`, in order.
-pub fn items(kind: ListKind, result: &Value) -> Vec<Listed<'_>> {
-    let Some(array) = result.get(kind.array_key()).and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    array
-        .iter()
-        .map(|value| Listed {
+impl<'v> Listed<'v> {
+    /// An item of a `kind` list, named as calls and reads name it.
+    pub fn new(kind: ListKind, value: &'v Value) -> Self {
+        Listed {
             name: value
                 .get(kind.id_key())
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
             value,
-        })
-        .collect()
+        }
+    }
+}
+
+/// The items of a list response's `result`, in order.
+pub fn items(kind: ListKind, result: &Value) -> Vec<Listed<'_>> {
+    let Some(array) = result.get(kind.array_key()).and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    array.iter().map(|value| Listed::new(kind, value)).collect()
 }
 
 /// What becomes of one item.
@@ -168,15 +172,7 @@ impl Judge<'_> {
         }
         let action = self.policy.screening.poisoning;
         let poison = (action != PoisoningAction::Off)
-            .then(|| {
-                let others: Vec<&str> = self
-                    .names
-                    .iter()
-                    .copied()
-                    .filter(|n| *n != item.name)
-                    .collect();
-                poisoning::inspect_definition(item.value, &others)
-            })
+            .then(|| self.inspect(item))
             .filter(PoisonReport::is_poisoned);
         let quarantine_poison = (action == PoisoningAction::Quarantine)
             .then(|| poison.as_ref().map(PoisonReport::summary))
@@ -212,6 +208,18 @@ impl Judge<'_> {
         }
     }
 
+    /// The poisoning detector's report on an item, against the other names of its list, whatever
+    /// the policy's `poisoning:` says (`portcullis scan` reports it even where nothing acts on it).
+    pub fn inspect(&self, item: &Listed<'_>) -> PoisonReport {
+        let others: Vec<&str> = self
+            .names
+            .iter()
+            .copied()
+            .filter(|n| *n != item.name)
+            .collect();
+        poisoning::inspect_definition(item.value, &others)
+    }
+
     /// The verdict on an item that stays listed: sanitized when so configured.
     fn unquarantined(&self, poison: Option<&PoisonReport>) -> Verdict {
         match poison {
@@ -222,7 +230,9 @@ impl Judge<'_> {
         }
     }
 
-    fn denied_by_policy(&self, item: &Listed<'_>) -> Option<Decision> {
+    /// The policy's denial of every use of the item (calls whatever the arguments, or the read of
+    /// a listed resource), if it denies it: why the item is removed from the list.
+    pub fn denied_by_policy(&self, item: &Listed<'_>) -> Option<Decision> {
         let name = Some(item.name.clone());
         let (target, payload) = match self.kind {
             ListKind::Tools => (
