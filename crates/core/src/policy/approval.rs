@@ -283,40 +283,32 @@ mod tests {
         Policy::compile(&sources, paths)
     }
 
-    fn call(policy: &Policy, pattern: &Pattern, args: Value) -> bool {
-        let target = Target {
-            method: "tools/call".into(),
-            tool: Some("write_file".into()),
-            resource: None,
-            prompt: None,
-        };
-        let view = View {
-            direction: Direction::ToServer,
-            kind: Kind::Request,
-            server: "fs",
-            target: &target,
-            payload: Some(&args),
-        };
-        policy.pattern_matches(pattern, &view)
-    }
-
-    /// The ask options of the decision on a call of `tool`.
-    fn options_for(policy: &Policy, tool: &str) -> AskOptions {
+    /// A view of a call of `tool` on server `fs` with `args`, handed to `f`.
+    fn with_call<R>(tool: &str, args: &Value, f: impl FnOnce(&View<'_>) -> R) -> R {
         let target = Target {
             method: "tools/call".into(),
             tool: Some(tool.into()),
             resource: None,
             prompt: None,
         };
-        let args = json!({});
-        let view = View {
+        f(&View {
             direction: Direction::ToServer,
             kind: Kind::Request,
             server: "fs",
             target: &target,
-            payload: Some(&args),
-        };
-        policy.evaluate(&view).ask
+            payload: Some(args),
+        })
+    }
+
+    fn call(policy: &Policy, pattern: &Pattern, args: Value) -> bool {
+        with_call("write_file", &args, |view| {
+            policy.pattern_matches(pattern, view)
+        })
+    }
+
+    /// The ask options of the decision on a call of `tool`.
+    fn options_for(policy: &Policy, tool: &str) -> AskOptions {
+        with_call(tool, &json!({}), |view| policy.evaluate(view).ask)
     }
 
     #[test]
