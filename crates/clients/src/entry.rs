@@ -42,13 +42,12 @@ impl Launch {
 
     /// The server inside, when this launch is `portcullis run [options] -- CMD...`.
     pub fn wrapped(&self) -> Option<Wrapped> {
-        if !is_portcullis(&self.command) || self.args.first().map(String::as_str) != Some(RUN) {
+        if !is_portcullis(&self.command) {
             return None;
         }
-        let separator = self.args.iter().position(|a| a == SEPARATOR)?;
-        let inner = &self.args[separator + 1..];
-        let (command, args) = inner.split_first()?;
-        let options = &self.args[1..separator];
+        let program = program_index(self.args.iter().map(|a| Some(a.as_str())))?;
+        let (command, args) = self.args[program..].split_first()?;
+        let options = &self.args[1..program - 1];
         let name = options
             .iter()
             .position(|o| o == "--name")
@@ -98,6 +97,17 @@ pub fn wrapper_prefix(name: &str) -> [String; 4] {
         name.to_owned(),
         SEPARATOR.to_owned(),
     ]
+}
+
+/// Where the server's program sits in a wrapper's arguments (`run [options] -- PROGRAM ...`),
+/// given each argument's text (`None` for one that is not a string).
+pub fn program_index<'a>(args: impl IntoIterator<Item = Option<&'a str>>) -> Option<usize> {
+    let mut args = args.into_iter().enumerate();
+    if args.next()?.1 != Some(RUN) {
+        return None;
+    }
+    let separator = args.find(|(_, a)| *a == Some(SEPARATOR))?.0;
+    Some(separator + 1)
 }
 
 /// Whether `command` names a Portcullis binary, wherever it lives.

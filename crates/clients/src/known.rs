@@ -143,13 +143,21 @@ pub fn project_files(dir: &Path) -> Vec<ConfigFile> {
     .collect()
 }
 
-/// A file named on the command line: TOML by its extension, otherwise JSON with comments,
-/// searched for every shape clients use.
+/// A file named on the command line: TOML by its extension, otherwise JSON with comments.
 pub fn given_file(path: PathBuf) -> ConfigFile {
-    if path.extension().is_some_and(|e| e == "toml") {
-        toml("--config-file", path)
+    let format = if path.extension().is_some_and(|e| e == "toml") {
+        Format::Toml
     } else {
-        jsonc("--config-file", path, ANY_JSON)
+        Format::Json
+    };
+    any_file(path, format)
+}
+
+/// A file of no particular client, searched for every shape clients use in `format`.
+pub fn any_file(path: PathBuf, format: Format) -> ConfigFile {
+    match format {
+        Format::Toml => toml("--config-file", path),
+        Format::Json => jsonc("--config-file", path, ANY_JSON),
     }
 }
 

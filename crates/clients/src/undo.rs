@@ -23,7 +23,6 @@ const BACKUPS: &str = "backups";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
     pub path: PathBuf,
-    pub client: String,
     pub format: Format,
     pub strict_json: bool,
     /// The backup's file name in the backups directory.
@@ -87,10 +86,10 @@ impl UndoLog {
         let backups = self.dir.join(BACKUPS);
         portcullis_store::private::create_dir(&backups).map_err(|e| e.to_string())?;
         let backup = backup_name(&file.path, &sha256(before.as_bytes()));
-        write_private(&backups.join(&backup), before.as_bytes())?;
+        let backup_path = backups.join(&backup);
+        write_private(&backup_path, before.as_bytes())?;
         manifest.changes.push(Change {
             path: file.path.clone(),
-            client: file.client.to_owned(),
             format: file.format,
             strict_json: file.strict_json,
             backup,
@@ -101,6 +100,7 @@ impl UndoLog {
         if let Err(e) = write::replace(&file.path, after.as_bytes()) {
             manifest.changes.pop();
             self.save(&manifest)?;
+            let _ = std::fs::remove_file(&backup_path);
             return Err(e.to_string());
         }
         Ok(())
@@ -214,13 +214,10 @@ pub const CHANGED_MEANWHILE: &str = "the file changed while Portcullis was editi
 /// The shape the file was read with, to take the wrappers off again: every layout of its format
 /// (the recorded sections say where).
 fn as_config_file(change: &Change) -> ConfigFile {
-    let mut file = match change.format {
-        Format::Toml => crate::known::given_file(PathBuf::from("config.toml")),
-        Format::Json => crate::known::given_file(PathBuf::from("config.json")),
-    };
-    file.path = change.path.clone();
-    file.strict_json = change.strict_json;
-    file
+    ConfigFile {
+        strict_json: change.strict_json,
+        ..crate::known::any_file(change.path.clone(), change.format)
+    }
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -245,4 +242,32 @@ fn backup_name(path: &Path, content_hash: &str) -> String {
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client that rewrote the file between `init` reading and writing it wins: nothing is
+    /// written and nothing recorded, so `init` plans again from the new bytes.
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = crate::known::given_file(dir.path().join("mcp.json"));
+        std::fs::write(
+            &file.path,
+            "{\"mcpServers\": {\"a\": {\"command\": \"b\"}}}",
+        )
+        .unwrap();
+        let log = UndoLog::new(&dir.path().join("state"));
+        let stale = "{\"mcpServers\": {}}";
+        let result = log.write(&file, stale, "{}", Vec::new());
+        assert_eq!(result, Err(CHANGED_MEANWHILE.to_owned()));
+        assert!(
+            std::fs::read_to_string(&file.path)
+                .unwrap()
+                .contains("\"b\"")
+        );
+        assert!(log.is_empty().unwrap());
+    }
 }

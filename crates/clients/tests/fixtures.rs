@@ -183,6 +183,12 @@ fn every_fixture_wraps_in_place_and_unwraps_to_the_same_servers() {
             "{}",
             case.fixture
         );
+        assert_eq!(
+            trailing_commas(&text),
+            trailing_commas(&after),
+            "{}",
+            case.fixture
+        );
         if file.strict_json {
             serde_json::from_str::<serde_json::Value>(&after).unwrap();
         }
@@ -204,4 +210,10 @@ fn every_fixture_wraps_in_place_and_unwraps_to_the_same_servers() {
             println!("=== {}\n{after}\n--- unwrapped\n{restored}", case.fixture);
         }
     }
+}
+
+/// Commas right before a closing bracket, which JSONC files may have and strict ones may not.
+fn trailing_commas(text: &str) -> usize {
+    let compact: String = text.split_whitespace().collect();
+    compact.matches(",}").count() + compact.matches(",]").count()
 }

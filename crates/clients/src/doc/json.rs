@@ -4,7 +4,7 @@ use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstArray, CstInputValue, CstObject, CstRootNode};
 
 use super::{DocError, Found, Layout};
-use crate::entry::wrapper_prefix;
+use crate::entry::{program_index, wrapper_prefix};
 
 const BOM: char = '\u{feff}';
 
@@ -122,13 +122,20 @@ impl JsonDocument {
             return false;
         };
         let elements = args.elements();
-        let Some(program) = separator(&args).and_then(|i| elements.get(i + 1)) else {
+        let texts: Vec<Option<String>> = elements
+            .iter()
+            .map(|e| e.as_string_lit().and_then(|s| s.decoded_value().ok()))
+            .collect();
+        let Some(end) = program_index(texts.iter().map(Option::as_deref)) else {
             return false;
         };
-        let Some(raw) = program.as_string_lit().map(|s| s.raw_value()) else {
+        let Some(raw) = elements
+            .get(end)
+            .and_then(|p| p.as_string_lit())
+            .map(|s| s.raw_value())
+        else {
             return false;
         };
-        let end = program.element_index().unwrap_or(0);
         literal.set_raw_value(raw);
         for element in elements.into_iter().take(end + 1) {
             element.remove();
@@ -174,19 +181,6 @@ fn tidy_front(args: &CstArray) {
             return;
         }
     }
-}
-
-/// Index of the wrapper's `--` in `args`, when it starts with `run`.
-fn separator(args: &CstArray) -> Option<usize> {
-    let texts: Vec<Option<String>> = args
-        .elements()
-        .iter()
-        .map(|e| e.as_string_lit().and_then(|s| s.decoded_value().ok()))
-        .collect();
-    if texts.first()?.as_deref() != Some("run") {
-        return None;
-    }
-    texts.iter().position(|t| t.as_deref() == Some("--"))
 }
 
 /// Collects the objects at `keys` below `object`, expanding `*`.

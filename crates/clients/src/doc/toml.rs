@@ -4,7 +4,7 @@ use serde_json::{Map, Value as Json};
 use toml_edit::{Array, DocumentMut, Item, TableLike, Value};
 
 use super::{DocError, Found, Layout};
-use crate::entry::wrapper_prefix;
+use crate::entry::{program_index, wrapper_prefix};
 
 pub struct TomlDocument {
     doc: DocumentMut,
@@ -89,11 +89,7 @@ impl TomlDocument {
         let Some(args) = entry.get_mut("args").and_then(Item::as_array_mut) else {
             return false;
         };
-        let texts: Vec<Option<&str>> = args.iter().map(Value::as_str).collect();
-        if texts.first().copied().flatten() != Some("run") {
-            return false;
-        }
-        let Some(end) = texts.iter().position(|t| *t == Some("--")).map(|i| i + 1) else {
+        let Some(end) = program_index(args.iter().map(Value::as_str)) else {
             return false;
         };
         if args.get(end).is_none_or(|v| !v.is_str()) {
