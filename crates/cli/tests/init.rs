@@ -106,10 +106,7 @@ fn init_then_undo_restores_every_file_byte_for_byte() {
         } else {
             assert_ne!(&after[path], bytes, "{} was not wrapped", path.display());
             let now = String::from_utf8(after[path].clone()).unwrap();
-            assert!(
-                now.contains("\"--name\"") || now.contains("\"--name\","),
-                "{now}"
-            );
+            assert!(now.contains("\"--name\""), "{now}");
         }
     }
 
@@ -285,6 +282,11 @@ fn status_tells_protected_from_unprotected_and_remote() {
     let home = home_with_clients();
     let before = portcullis(&home, &["status"]);
     let text = stdout(&before);
+    // Status only reads: it creates no database.
+    let state: Vec<_> = std::fs::read_dir(home.path().join("state"))
+        .unwrap()
+        .collect();
+    assert!(state.is_empty(), "{state:?}");
     assert!(text.contains("unprotected  filesystem"), "{text}");
     assert!(text.contains("built-in defaults"), "{text}");
     assert!(text.contains("0 protected"), "{text}");
@@ -375,6 +377,9 @@ fn a_symlinked_file_is_edited_through_its_link() {
     let mut bytes = "\u{feff}".as_bytes().to_vec();
     bytes.extend_from_slice(&fixture("cursor-mcp.json"));
     write(&real, &bytes);
+    // Configurations hold tokens: a private file stays private.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
     let link = home.path().join(".cursor/mcp.json");
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
@@ -385,6 +390,8 @@ fn a_symlinked_file_is_edited_through_its_link() {
     let wrapped = std::fs::read_to_string(&real).unwrap();
     assert!(wrapped.starts_with('\u{feff}'));
     assert!(wrapped.contains("\"--name\", \"github\""), "{wrapped}");
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
 
     portcullis(&home, &["init", "--undo"]);
     assert!(link.symlink_metadata().unwrap().file_type().is_symlink());

@@ -262,14 +262,7 @@ impl PinStore {
 
     /// Every stored identity (or the one `server` names) with its items, by name.
     pub fn servers(&self, server: Option<&str>) -> Result<Vec<ServerItems>, StoreError> {
-        let records = match server {
-            Some(selector) => vec![resolve(&self.conn, selector)?],
-            None => all_servers(&self.conn)?,
-        };
-        records
-            .into_iter()
-            .map(|record| load(&self.conn, record))
-            .collect()
+        servers(&self.conn, server)
     }
 
     /// A text that changes whenever what is held changes (an item held, replaced or accepted):
@@ -482,6 +475,11 @@ impl PinReader {
         Ok(crate::connect_read_only(dir)?.map(|conn| PinReader { conn }))
     }
 
+    /// Every stored identity with its items, by name.
+    pub fn servers(&self) -> Result<Vec<ServerItems>, StoreError> {
+        servers(&self.conn, None)
+    }
+
     /// Everything stored for `server`: `None` when it was never seen.
     pub fn items(&self, server: &ServerIdentity) -> Result<Option<ServerItems>, StoreError> {
         let record = self
@@ -659,6 +657,18 @@ fn drop_held(conn: &Connection, key: &str, definition: &Definition) -> rusqlite:
 /// The columns [`server_record`] reads, from `servers`.
 const SERVER_COLUMNS: &str = "SELECT key, name, command, first_seen, last_seen, \
      (SELECT count(*) FROM servers other WHERE other.name = servers.name) > 1 FROM servers";
+
+/// Every stored identity (or the one `server` names) with its items.
+fn servers(conn: &Connection, server: Option<&str>) -> Result<Vec<ServerItems>, StoreError> {
+    let records = match server {
+        Some(selector) => vec![resolve(conn, selector)?],
+        None => all_servers(conn)?,
+    };
+    records
+        .into_iter()
+        .map(|record| load(conn, record))
+        .collect()
+}
 
 fn all_servers(conn: &Connection) -> Result<Vec<ServerRecord>, StoreError> {
     let mut statement =

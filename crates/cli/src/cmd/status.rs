@@ -10,7 +10,7 @@ use portcullis_clients::entry::Wrapped;
 use portcullis_clients::inspect::{Content, Inspected, Server, State};
 use portcullis_core::pins::ServerIdentity;
 use portcullis_store::audit::{AuditLog, Filter, time};
-use portcullis_store::{PinStore, ServerItems};
+use portcullis_store::{PinReader, ServerItems};
 use serde_json::{Value, json};
 
 use crate::clients::{command_line, discover, show_path};
@@ -181,11 +181,9 @@ impl Knowledge {
     fn open() -> anyhow::Result<Knowledge> {
         let dir = state_dir()?;
         let audit = AuditLog::open(&dir)?;
-        // Opening the pin store would create it: only read one that exists.
-        let pins = if dir.join(portcullis_store::FILE_NAME).is_file() {
-            PinStore::open(&dir)?.servers(None)?
-        } else {
-            Vec::new()
+        let pins = match PinReader::open(&dir)? {
+            Some(reader) => reader.servers()?,
+            None => Vec::new(),
         };
         Ok(Knowledge { audit, pins })
     }
