@@ -81,6 +81,20 @@ pub struct Probe {
     pub failure: Option<Failure>,
 }
 
+impl Probe {
+    /// A probe that found nothing because of `message` at `stage`.
+    fn failed(stage: &'static str, message: String) -> Probe {
+        Probe {
+            listing: Listing::default(),
+            failure: Some(Failure {
+                stage,
+                message,
+                stderr: String::new(),
+            }),
+        }
+    }
+}
+
 /// Probes every server, `parallel` at a time, each within `timeout`; the results come in the
 /// order of `launches`.
 pub fn probe_all(launches: Vec<Launch>, timeout: Duration, parallel: usize) -> Vec<Probe> {
@@ -90,17 +104,10 @@ pub fn probe_all(launches: Vec<Launch>, timeout: Duration, parallel: usize) -> V
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            let failure = Failure {
-                stage: "start",
-                message: format!("cannot start the async runtime: {e}"),
-                stderr: String::new(),
-            };
+            let message = format!("cannot start the async runtime: {e}");
             return launches
                 .iter()
-                .map(|_| Probe {
-                    listing: Listing::default(),
-                    failure: Some(failure.clone()),
-                })
+                .map(|_| Probe::failed("start", message.clone()))
                 .collect();
         }
     };
@@ -115,7 +122,9 @@ pub fn probe_all(launches: Vec<Launch>, timeout: Duration, parallel: usize) -> V
                 (index, probe(&launch, timeout).await)
             });
         }
-        let mut probes = vec![Probe::default(); count];
+        // A probe that never reports (its task panicked) must not pass for a clean server.
+        let lost = "the probe stopped unexpectedly (an internal error); nothing was checked";
+        let mut probes = vec![Probe::failed("start", lost.to_owned()); count];
         while let Some(done) = tasks.join_next().await {
             if let Ok((index, found)) = done {
                 probes[index] = found;
@@ -130,14 +139,7 @@ pub async fn probe(launch: &Launch, timeout: Duration) -> Probe {
     let mut found = Probe::default();
     let mut server = match start(launch) {
         Ok(server) => server,
-        Err(message) => {
-            found.failure = Some(Failure {
-                stage: "start",
-                message,
-                stderr: String::new(),
-            });
-            return found;
-        }
+        Err(message) => return Probe::failed("start", message),
     };
     let tail = Arc::new(Mutex::new(VecDeque::new()));
     let stderr = server
