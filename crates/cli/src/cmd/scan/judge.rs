@@ -271,14 +271,9 @@ fn judge_all(
 
 /// The server's `instructions`, which go into the model's context like a tool description.
 fn instructions(text: &str) -> ItemReport {
-    let mut report = inspect_instructions(text);
+    let report = inspect_instructions(text);
     let mut problems = Vec::new();
     if report.is_poisoned() {
-        // Found as the `/description` of a stand-in definition; they are the initialize
-        // result's `/instructions`.
-        for finding in &mut report.findings {
-            finding.field = "/instructions".to_owned();
-        }
         problems.push(poisoned(&report, |_| Some(text.to_owned())));
     }
     let value = Value::String(text.to_owned());
