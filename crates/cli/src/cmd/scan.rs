@@ -117,7 +117,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     } else {
         text::print(&reports)?;
     }
-    let trouble = reports.iter().any(|r| r.has_problems() || r.failed());
+    let trouble = reports.iter().any(|r| r.status() != judge::Status::Clean);
     Ok(u8::from(trouble))
 }
 
@@ -145,7 +145,7 @@ pub fn scan(targets: Vec<ScanTarget>, options: &ScanOptions) -> Vec<ServerReport
         })
         .collect();
     // Stable: the targets' order within each group.
-    reports.sort_by_key(ServerReport::rank);
+    reports.sort_by_key(ServerReport::status);
     reports
 }
 

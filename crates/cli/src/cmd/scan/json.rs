@@ -3,20 +3,20 @@
 
 use serde_json::{Value, json};
 
-use super::judge::{ItemReport, Problem, ServerReport};
+use super::judge::{ItemReport, Problem, ServerReport, Summary};
 use crate::escape::visible_json;
 
 /// The document, as text.
 pub fn document(reports: &[ServerReport]) -> String {
     let servers: Vec<Value> = reports.iter().map(server).collect();
-    let count = |f: fn(&ServerReport) -> bool| reports.iter().filter(|r| f(r)).count();
+    let summary = Summary::of(reports);
     let document = json!({
         "servers": servers,
         "summary": {
             "servers": reports.len(),
-            "with_problems": count(ServerReport::has_problems),
-            "failed": count(ServerReport::failed),
-            "clean": count(|r| !r.has_problems() && !r.failed()),
+            "with_problems": summary.problems,
+            "failed": summary.failed,
+            "clean": summary.clean,
         },
     });
     let text = serde_json::to_string_pretty(&document).expect("JSON values serialize");

@@ -55,12 +55,12 @@ impl ServerReport {
         self.failure.is_some()
     }
 
-    /// Where it goes in the report: problems first, then failures, then clean servers.
-    pub fn rank(&self) -> u8 {
+    /// What the report calls it; servers are listed in this order.
+    pub fn status(&self) -> Status {
         match (self.has_problems(), self.failed()) {
-            (true, _) => 0,
-            (false, true) => 1,
-            (false, false) => 2,
+            (true, _) => Status::Problems,
+            (false, true) => Status::Failed,
+            (false, false) => Status::Clean,
         }
     }
 
@@ -72,6 +72,37 @@ impl ServerReport {
             Some(version) => format!("{name} {version}"),
             None => name.to_owned(),
         })
+    }
+}
+
+/// A server's verdict: a problem found outweighs a failure later on (what was listed before it
+/// still counts), so each server has exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Problems,
+    Failed,
+    Clean,
+}
+
+/// How many servers have each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub problems: usize,
+    pub failed: usize,
+    pub clean: usize,
+}
+
+impl Summary {
+    pub fn of(reports: &[ServerReport]) -> Summary {
+        let mut summary = Summary::default();
+        for report in reports {
+            match report.status() {
+                Status::Problems => summary.problems += 1,
+                Status::Failed => summary.failed += 1,
+                Status::Clean => summary.clean += 1,
+            }
+        }
+        summary
     }
 }
 

@@ -12,7 +12,9 @@ use portcullis_core::detect::instructions::poisoning::{PoisonCategory, Strength}
 use portcullis_core::pins::Definition;
 use portcullis_core::text::shell_word;
 
-use super::judge::{Finding, ItemKind, ItemReport, PinState, Problem, ServerReport};
+use super::judge::{
+    Finding, ItemKind, ItemReport, PinState, Problem, ServerReport, Status, Summary,
+};
 use portcullis_relay::probe::Failure;
 
 use super::quote::{BAD, Mark, quote};
@@ -54,12 +56,11 @@ pub fn render(reports: &[ServerReport], mark: Mark) -> String {
 
 /// `3 servers scanned: 1 with problems, 1 failed, 1 clean`.
 pub fn summary(reports: &[ServerReport]) -> String {
-    let problems = reports.iter().filter(|r| r.has_problems()).count();
-    let failed = reports.iter().filter(|r| r.failed()).count();
-    let clean = reports
-        .iter()
-        .filter(|r| !r.has_problems() && !r.failed())
-        .count();
+    let Summary {
+        problems,
+        failed,
+        clean,
+    } = Summary::of(reports);
     let servers = match reports.len() {
         1 => "1 server".to_owned(),
         n => format!("{n} servers"),
@@ -68,10 +69,13 @@ pub fn summary(reports: &[ServerReport]) -> String {
 }
 
 fn server(report: &ServerReport, mark: Mark, out: &mut String) {
-    let (word, colour) = match (report.has_problems(), &report.failure) {
-        (true, _) => ("PROBLEMS".to_owned(), AnsiColor::Red),
-        (false, Some(failure)) => (format!("FAILED ({})", failure.stage), AnsiColor::Yellow),
-        (false, None) => ("clean".to_owned(), AnsiColor::Green),
+    let (word, colour) = match report.status() {
+        Status::Problems => ("PROBLEMS".to_owned(), AnsiColor::Red),
+        Status::Failed => {
+            let stage = report.failure.as_ref().map_or("?", |f| f.stage);
+            (format!("FAILED ({stage})"), AnsiColor::Yellow)
+        }
+        Status::Clean => ("clean".to_owned(), AnsiColor::Green),
     };
     let status = mark.style(&word, Style::new().bold().fg_color(Some(colour.into())));
     let target = &report.target;
