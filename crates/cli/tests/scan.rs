@@ -370,3 +370,47 @@ fn a_definition_changed_since_run_pinned_it_is_reported_and_the_pins_stay_as_the
     assert!(rug_item.contains("CHANGED since pinned"), "{out}");
     assert!(rug_item.contains("HELD for review since "), "{out}");
 }
+
+/// A poisoned definition the user reviewed and accepted as it is is not reported again; any
+/// other poisoned one still is.
+#[test]
+fn a_poisoned_definition_accepted_as_it_is_is_not_reported_again() {
+    let home = Home::new();
+    let rug = home.path().join("rug");
+    list_through_run(&home, &rug);
+    let accept = home
+        .portcullis(&["pins", "accept", "mischief", "poisoned"])
+        .output()
+        .expect("portcullis runs");
+    assert!(accept.status.success(), "{accept:?}");
+    let server = mischief();
+    let (_, json_out, err) = scan(
+        &home,
+        &[
+            "--json",
+            "--name",
+            "mischief",
+            "--",
+            server.to_str().unwrap(),
+        ],
+        &[("MISCHIEF_RUG_FILE", &rug)],
+    );
+    let doc: Value = serde_json::from_str(&json_out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let item = |name: &str| {
+        doc["servers"][0]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let accepted = item("poisoned");
+    assert_eq!(accepted["pin"], "accepted", "{accepted}");
+    assert!(
+        accepted["problems"].as_array().unwrap().is_empty(),
+        "{accepted}"
+    );
+    let tagged = item("tagged");
+    assert_eq!(tagged["problems"][0]["type"], "poisoned", "{tagged}");
+}

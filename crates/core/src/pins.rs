@@ -154,15 +154,48 @@ pub enum Trust {
     Quarantine(Hold),
 }
 
+/// How a definition compares with its pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// Nothing pinned yet.
+    NotPinned,
+    Unchanged,
+    /// Unchanged since the user accepted it by hand, which also overrides a poisoning verdict.
+    Accepted,
+    Changed,
+}
+
+impl Comparison {
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Comparison::NotPinned => "not_pinned",
+            Comparison::Unchanged => "unchanged",
+            Comparison::Accepted => "accepted",
+            Comparison::Changed => "changed",
+        }
+    }
+}
+
+/// Compares `item` with what the store holds for it.
+pub fn compare(pinned: Option<&Pin>, item: &Definition) -> Comparison {
+    match pinned {
+        None => Comparison::NotPinned,
+        Some(pin) if pin.hash != item.hash => Comparison::Changed,
+        Some(pin) if pin.accepted_by_user => Comparison::Accepted,
+        Some(_) => Comparison::Unchanged,
+    }
+}
+
 /// Decides an item's fate from what the store knows and what the poisoning detector found
 /// (`poisoned` holds the detector's summary, if it found anything).
 pub fn judge(pinned: Option<&Pin>, item: &Definition, poisoned: Option<String>) -> Trust {
-    match (pinned, poisoned) {
-        (Some(pin), _) if pin.hash == item.hash && pin.accepted_by_user => Trust::Trusted,
+    match (compare(pinned, item), poisoned) {
+        (Comparison::Accepted, _) => Trust::Trusted,
         (_, Some(why)) => Trust::Quarantine(Hold::Poisoned(why)),
-        (Some(pin), None) if pin.hash == item.hash => Trust::Trusted,
-        (Some(_), None) => Trust::Quarantine(Hold::Changed),
-        (None, None) => Trust::PinNow,
+        (Comparison::Unchanged, None) => Trust::Trusted,
+        (Comparison::Changed, None) => Trust::Quarantine(Hold::Changed),
+        (Comparison::NotPinned, None) => Trust::PinNow,
     }
 }
 

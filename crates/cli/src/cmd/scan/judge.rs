@@ -3,7 +3,7 @@
 //! identity (name and exact command) for rug pulls and held items. Nothing is pinned or held here.
 
 use portcullis_core::detect::instructions::poisoning::{PoisonFinding, PoisonReport, Strength};
-use portcullis_core::pins::{Definition, ServerIdentity};
+use portcullis_core::pins::{self, Comparison, Definition, Pin, ServerIdentity};
 use portcullis_core::policy::Policy;
 use portcullis_core::screen::handshake::inspect_instructions;
 use portcullis_core::screen::listing::{Judge, ListKind, Listed};
@@ -144,29 +144,8 @@ pub struct ItemReport {
     /// The item as listed (for the instructions, their text).
     pub value: Value,
     /// How it compares with its pin; `None` for what is not pinned (resources, instructions).
-    pub pin: Option<PinState>,
+    pub pin: Option<Comparison>,
     pub problems: Vec<Problem>,
-}
-
-/// How an item compares with the pin `portcullis run` keeps of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PinState {
-    NotPinned,
-    Unchanged,
-    /// Unchanged since the user accepted it with `portcullis pins accept`.
-    Accepted,
-    Changed,
-}
-
-impl PinState {
-    pub fn name(self) -> &'static str {
-        match self {
-            PinState::NotPinned => "not_pinned",
-            PinState::Unchanged => "unchanged",
-            PinState::Accepted => "accepted",
-            PinState::Changed => "changed",
-        }
-    }
 }
 
 /// Something wrong with an item.
@@ -332,18 +311,19 @@ fn judge_item(judge: &Judge<'_>, item: &Listed<'_>, stored: Option<&ServerItems>
     let pinned = definition
         .as_ref()
         .and_then(|d| stored?.pinned(d.kind, &d.name).cloned());
-    let pin = definition.as_ref().map(|d| match &pinned {
-        None => PinState::NotPinned,
-        Some(p) if p.definition.hash != d.hash => PinState::Changed,
-        Some(p) if p.accepted_by_user => PinState::Accepted,
-        Some(_) => PinState::Unchanged,
+    let pin = definition.as_ref().map(|d| {
+        let stored = pinned.as_ref().map(|p| Pin {
+            hash: p.definition.hash.clone(),
+            accepted_by_user: p.accepted_by_user,
+        });
+        pins::compare(stored.as_ref(), d)
     });
     let report = judge.inspect(item);
     // A definition the user accepted as it is was reviewed already, poisoned or not.
-    if report.is_poisoned() && pin != Some(PinState::Accepted) {
+    if report.is_poisoned() && pin != Some(Comparison::Accepted) {
         problems.push(poisoned(&report, |pointer| field_text(item.value, pointer)));
     }
-    if let (Some(current), Some(pinned), Some(PinState::Changed)) = (&definition, &pinned, pin) {
+    if let (Some(current), Some(pinned), Some(Comparison::Changed)) = (&definition, &pinned, pin) {
         problems.push(Problem::Changed {
             pinned: pinned.clone(),
             current: current.clone(),

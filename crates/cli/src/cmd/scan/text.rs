@@ -9,12 +9,10 @@ use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
 use portcullis_core::audit::redact_command;
 use portcullis_core::detect::instructions::poisoning::{PoisonCategory, Strength};
-use portcullis_core::pins::Definition;
+use portcullis_core::pins::{Comparison, Definition};
 use portcullis_core::text::shell_word;
 
-use super::judge::{
-    Finding, ItemKind, ItemReport, PinState, Problem, ServerReport, Status, Summary,
-};
+use super::judge::{Finding, ItemKind, ItemReport, Problem, ServerReport, Status, Summary};
 use portcullis_relay::probe::Failure;
 
 use super::quote::{BAD, Mark, quote};
@@ -158,7 +156,7 @@ fn problem_item(item: &ItemReport, mark: Mark, out: &mut String) {
             }
         }
     }
-    if let Some(state) = item.pin.filter(|s| *s != PinState::Changed) {
+    if let Some(state) = item.pin.filter(|s| *s != Comparison::Changed) {
         let _ = writeln!(out, "    pin: {}", pin_words(state));
     }
 }
@@ -264,7 +262,7 @@ fn clean_items(report: &ServerReport, out: &mut String) {
 
 /// How the pinned items compare with their pins, counted.
 fn pins_line(report: &ServerReport, out: &mut String) {
-    let states: Vec<PinState> = report.items.iter().filter_map(|i| i.pin).collect();
+    let states: Vec<Comparison> = report.items.iter().filter_map(|i| i.pin).collect();
     if states.is_empty() {
         return;
     }
@@ -279,10 +277,10 @@ fn pins_line(report: &ServerReport, out: &mut String) {
     }
     let mut parts = Vec::new();
     for state in [
-        PinState::Changed,
-        PinState::NotPinned,
-        PinState::Unchanged,
-        PinState::Accepted,
+        Comparison::Changed,
+        Comparison::NotPinned,
+        Comparison::Unchanged,
+        Comparison::Accepted,
     ] {
         let n = states.iter().filter(|s| **s == state).count();
         if n > 0 {
@@ -292,12 +290,12 @@ fn pins_line(report: &ServerReport, out: &mut String) {
     let _ = writeln!(out, "  pins: {}", parts.join(", "));
 }
 
-fn pin_words(state: PinState) -> &'static str {
+fn pin_words(state: Comparison) -> &'static str {
     match state {
-        PinState::NotPinned => "not pinned yet",
-        PinState::Unchanged => "pinned, unchanged",
-        PinState::Accepted => "accepted by you, unchanged",
-        PinState::Changed => "CHANGED since pinned",
+        Comparison::NotPinned => "not pinned yet",
+        Comparison::Unchanged => "pinned, unchanged",
+        Comparison::Accepted => "accepted by you, unchanged",
+        Comparison::Changed => "CHANGED since pinned",
     }
 }
 
