@@ -443,3 +443,13 @@ fn scan_checks_the_servers_the_clients_name() {
     assert!(!home.path().join("state/audit.sqlite").exists());
     assert!(!home.path().join("state/state.sqlite").exists());
 }
+
+/// `--config-file` adds files to discovery; beside a command given after `--` it would be
+/// silently ignored, so it is refused.
+#[test]
+fn scan_refuses_a_config_file_beside_a_command() {
+    let home = Home::new();
+    let out = portcullis(&home, &["scan", "--config-file", "x.json", "--", "server"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+}

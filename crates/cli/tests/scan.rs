@@ -275,6 +275,17 @@ fn database(home: &Home) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The state directory's files, but SQLite's side files, which a read-only reader may leave.
+fn state_files(home: &Home) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(home.path().join("state"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .collect();
+    names.sort();
+    names
+}
+
 fn pins_list(home: &Home) -> String {
     let out = home
         .portcullis(&["pins", "list", "--json"])
@@ -308,8 +319,10 @@ fn a_definition_changed_since_run_pinned_it_is_reported_and_the_pins_stay_as_the
     std::fs::write(&rug, "pulled").unwrap();
     let pins_before = pins_list(&home);
     let db_before = database(&home);
+    let files_before = state_files(&home);
     let (code, out, err) = scan(&home, &args, &[("MISCHIEF_RUG_FILE", &rug)]);
     assert!(database(&home) == db_before, "scan wrote to the pin store");
+    assert_eq!(state_files(&home), files_before, "scan created a file");
     assert_eq!(code, 1, "{err}");
     let rug_item = out
         .split("\n  tool rug\n")

@@ -53,7 +53,7 @@ pub struct ScanArgs {
     #[arg(long, default_value = "default")]
     name: String,
     /// Also scan the servers of this configuration file (any client's format); repeatable.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "command")]
     config_file: Vec<PathBuf>,
     /// A server command to scan instead of the servers the MCP clients' configurations name.
     #[arg(last = true, value_name = "CMD")]
