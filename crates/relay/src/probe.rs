@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use portcullis_core::framing::{DEFAULT_MAX_MESSAGE_BYTES, Frame, Framer};
+use portcullis_core::screen::listing::ListKind;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{ChildStdin, ChildStdout};
@@ -62,6 +63,27 @@ pub struct Listing {
     /// What went wrong without spoiling the rest: a list answered with an error, a list cut at
     /// [`MAX_PAGES`], lines on stdout that were not JSON.
     pub warnings: Vec<String>,
+}
+
+impl Listing {
+    /// The items of one list.
+    pub fn items(&self, kind: ListKind) -> &[Value] {
+        match kind {
+            ListKind::Tools => &self.tools,
+            ListKind::Prompts => &self.prompts,
+            ListKind::Resources => &self.resources,
+            ListKind::ResourceTemplates => &self.resource_templates,
+        }
+    }
+
+    fn items_mut(&mut self, kind: ListKind) -> &mut Vec<Value> {
+        match kind {
+            ListKind::Tools => &mut self.tools,
+            ListKind::Prompts => &mut self.prompts,
+            ListKind::Resources => &mut self.resources,
+            ListKind::ResourceTemplates => &mut self.resource_templates,
+        }
+    }
 }
 
 /// Why a probe stopped short.
@@ -284,28 +306,13 @@ impl Client {
             .await?;
         let capabilities = init.get("capabilities").cloned().unwrap_or(Value::Null);
         listing.initialize = Some(init);
-        let lists: [(&str, &'static str, &str, &mut Vec<Value>); 4] = [
-            ("tools", "tools/list", "tools", &mut listing.tools),
-            ("prompts", "prompts/list", "prompts", &mut listing.prompts),
-            (
-                "resources",
-                "resources/list",
-                "resources",
-                &mut listing.resources,
-            ),
-            (
-                "resources",
-                "resources/templates/list",
-                "resourceTemplates",
-                &mut listing.resource_templates,
-            ),
-        ];
-        for (capability, method, key, items) in lists {
-            if capabilities.get(capability).is_none() {
+        for kind in ListKind::ALL {
+            if capabilities.get(kind.capability()).is_none() {
                 continue;
             }
-            *stage = method;
-            if let Err(warning) = self.pages(method, key, items).await? {
+            *stage = kind.method();
+            let items = listing.items_mut(kind);
+            if let Err(warning) = self.pages(kind.method(), kind.array_key(), items).await? {
                 listing.warnings.push(warning);
             }
         }

@@ -258,14 +258,12 @@ fn judge_all(
     {
         items.push(instructions(text));
     }
-    let lists = [
-        (ListKind::Tools, &listing.tools),
-        (ListKind::Prompts, &listing.prompts),
-        (ListKind::Resources, &listing.resources),
-        (ListKind::ResourceTemplates, &listing.resource_templates),
-    ];
-    for (kind, values) in lists {
-        let listed: Vec<Listed<'_>> = values.iter().map(|v| Listed::new(kind, v)).collect();
+    for kind in ListKind::ALL {
+        let listed: Vec<Listed<'_>> = listing
+            .items(kind)
+            .iter()
+            .map(|v| Listed::new(kind, v))
+            .collect();
         let judge = Judge {
             policy,
             server: &target.name,
