@@ -10,6 +10,7 @@ mod cmd;
 mod config;
 mod demo;
 mod escape;
+mod words;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

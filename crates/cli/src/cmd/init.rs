@@ -15,6 +15,7 @@ use portcullis_clients::undo::{CHANGED_MEANWHILE, UndoLog, Undone};
 
 use crate::clients::{command_line, discover, show_path};
 use crate::config::state_dir;
+use crate::words::count;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -83,10 +84,9 @@ pub fn run(args: InitArgs) -> anyhow::Result<u8> {
     }
     let servers: usize = plans.iter().map(|(_, w)| w.len()).sum();
     let summary = format!(
-        "{servers} server{} in {} file{}",
-        plural(servers),
-        plans.len(),
-        plural(plans.len())
+        "{} in {}",
+        count(servers as u64, "server", None),
+        count(plans.len() as u64, "file", None)
     );
     if args.dry_run {
         println!("Dry run: {summary} would be wrapped; nothing was changed.");
@@ -285,8 +285,4 @@ fn names(servers: &[ServerRef]) -> String {
         .map(|(section, name)| qualified(section, name))
         .collect();
     names.join(", ")
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -13,6 +13,7 @@ use similar::{Algorithm, DiffTag, capture_diff_slices};
 
 use crate::config::state_dir;
 use crate::escape::visible;
+use crate::words::count;
 
 /// The diff's width when `COLUMNS` does not say.
 const DEFAULT_WIDTH: usize = 160;
@@ -420,7 +421,7 @@ fn reset(store: &mut PinStore, scope: Scope<'_>) -> Result<(), StoreError> {
     let what = match scope {
         Scope::Everything => format!(
             "every server ({})",
-            count(reset.servers, "identity", "identities")
+            count(reset.servers as u64, "identity", Some("identities"))
         ),
         Scope::Server(server) => visible(server).into_owned(),
         Scope::Item(server, item) => {
@@ -429,14 +430,10 @@ fn reset(store: &mut PinStore, scope: Scope<'_>) -> Result<(), StoreError> {
     };
     println!(
         "forgot {what}: {} and {}; pinned afresh at the next listing",
-        count(reset.pins, "pin", "pins"),
-        count(reset.held, "held definition", "held definitions")
+        count(reset.pins as u64, "pin", None),
+        count(reset.held as u64, "held definition", None)
     );
     Ok(())
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn short(hash: &str) -> &str {

@@ -7,6 +7,8 @@ use std::path::Path;
 use anyhow::bail;
 use portcullis_store::audit::{self, AuditLog, Problem, Verification, key};
 
+use crate::words::count;
+
 /// Exit codes: 0 intact, 1 broken; errors are 2 (main).
 pub fn verify(dir: &Path, log: &AuditLog, key_file: Option<&Path>) -> anyhow::Result<u8> {
     let trail = dir.join(audit::FILE_NAME);
@@ -43,7 +45,7 @@ pub fn verify(dir: &Path, log: &AuditLog, key_file: Option<&Path>) -> anyhow::Re
                  the result too",
                 trail.display(),
                 meaning(&problem),
-                count(verified),
+                count(verified, "record", None),
                 own_key.display()
             );
             (report, 1)
@@ -66,7 +68,7 @@ fn intact(records: u64, ids: Option<(i64, i64)>, anchor: Option<i64>) -> String 
     });
     format!(
         "verified {}{ids}{anchor}: none was edited, deleted or reordered",
-        count(records)
+        count(records, "record", None)
     )
 }
 
@@ -87,13 +89,6 @@ fn meaning(problem: &Problem) -> String {
              changed by something other than portcullis: records before the trail's start may \
              have been deleted and the anchor moved to hide it"
             .into(),
-    }
-}
-
-fn count(records: u64) -> String {
-    match records {
-        1 => "1 record".into(),
-        n => format!("{n} records"),
     }
 }
 

@@ -17,6 +17,7 @@ use portcullis_relay::probe::Failure;
 
 use super::quote::{BAD, Mark, quote};
 use crate::escape::visible;
+use crate::words::count;
 
 /// Findings shown per problem before the rest are counted.
 const FINDINGS_SHOWN: usize = 8;
@@ -90,10 +91,10 @@ fn server(report: &ServerReport, mark: Mark, out: &mut String) {
             out,
             "  server:  {}; {}, {}, {}, {}",
             visible(&label),
-            count(c.tools, "tool"),
-            count(c.prompts, "prompt"),
-            count(c.resources, "resource"),
-            count(c.resource_templates, "resource template"),
+            count(c.tools as u64, "tool", None),
+            count(c.prompts as u64, "prompt", None),
+            count(c.resources as u64, "resource", None),
+            count(c.resource_templates as u64, "resource template", None),
         );
     }
     if let Some(failure) = &report.failure {
@@ -249,7 +250,7 @@ fn clean_items(report: &ServerReport, out: &mut String) {
         .map(|(kind, names)| {
             let what = match kind {
                 ItemKind::Instructions => "instructions".to_owned(),
-                ItemKind::Listed(_) => count(names.len(), kind.name()),
+                ItemKind::Listed(_) => count(names.len() as u64, kind.name(), None),
             };
             match kind {
                 ItemKind::Instructions => what,
@@ -306,13 +307,4 @@ pub fn command_line(command: &[String]) -> String {
         .map(|w| shell_word(w).into_owned())
         .collect();
     visible(&words.join(" ")).into_owned()
-}
-
-/// `1 tool`, `2 tools`.
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
