@@ -99,6 +99,33 @@ describe("front end against a scripted daemon", () => {
     assertClean();
   });
 
+  test("a snapshot older than the live stream neither hides a new ask nor brings back a resolved one", async () => {
+    const old = ask({ id: "0123456789abcdef:7" });
+    mock.state.pending.push({ ask: old, deadline: Date.now() + 20000 });
+    await open();
+    await page.locator('[data-ask-id="0123456789abcdef:7"]').waitFor();
+    // The stream drops; on reconnecting the page asks for a snapshot, which is taken now (it
+    // holds the old ask, not the new one) and answered only after the stream has moved on.
+    mock.state.stallPending = [];
+    mock.dropStreams();
+    const stalled = () => mock.state.stallPending.length > 0 && mock.state.streams.size > 0;
+    for (let i = 0; i < 100 && !stalled(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(stalled(), "the page reconnected and asked for a snapshot");
+    mock.resolve(old.id, "denied");
+    mock.addPending(ask(), 20000);
+    const fresh = page.locator('[data-ask-id="0123456789abcdef:1"]');
+    await fresh.waitFor();
+    await page.locator('[data-ask-id="0123456789abcdef:7"]').waitFor({ state: "detached" });
+    const answered = page.waitForResponse((r) => r.url().endsWith("/api/pending"));
+    for (const release of mock.state.stallPending.splice(0)) release();
+    mock.state.stallPending = null;
+    await answered;
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+    assert.equal(await fresh.count(), 1, "the new ask is still shown");
+    assert.equal(await page.locator('[data-ask-id="0123456789abcdef:7"]').count(), 0, "the resolved ask stays gone");
+    assertClean();
+  });
+
   test("'Always deny' with a pattern and an expiry; a refused pattern is shown inline", async () => {
     mock.state.pending.push({ ask: ask(), deadline: Date.now() + 20000 });
     await open();

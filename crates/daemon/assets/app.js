@@ -210,35 +210,46 @@
 
   const pendingList = $("#pending-list");
   const pendingEmpty = $("#pending-empty");
-  // id -> {ask, deadline, card, countdown, settled}
+  // id -> {ask, deadline, card, countdown, settled, epoch}
   const pending = new Map();
+  // The live stream and a snapshot from /api/pending race: an ask that arrives (or is resolved)
+  // on the stream while a snapshot is on its way must not be undone by that older snapshot.
+  // Every change the stream brings gets the next epoch; a snapshot only speaks for what was
+  // known before it was asked for.
+  let epoch = 0;
+  const resolvedAt = new Map(); // id -> epoch of its `resolved` event
+  const RESOLVED_KEPT = 1000;
 
   async function loadPending() {
+    const asked = epoch;
     try {
       const items = await api("/api/pending");
       const seen = new Set();
       for (const item of items || []) {
         if (!item || !item.ask) continue;
         seen.add(item.ask.id);
-        upsertPending(item.ask, item.remaining_ms);
+        if ((resolvedAt.get(item.ask.id) || 0) > asked) continue;
+        upsertPending(item.ask, item.remaining_ms, asked);
       }
-      for (const id of Array.from(pending.keys())) {
-        if (!seen.has(id)) removePending(id);
+      for (const [id, entry] of Array.from(pending)) {
+        if (!seen.has(id) && entry.epoch <= asked) removePending(id);
       }
     } catch (err) {
       if (err.status !== 401) showBanner(err.message);
     }
   }
 
-  function upsertPending(ask, remainingMs) {
+  /** Shows an ask; `known` is the epoch it belongs to (a new one for a stream event). */
+  function upsertPending(ask, remainingMs, known = ++epoch) {
     const remaining = Number.isFinite(remainingMs) ? remainingMs : ask.timeout_ms || 0;
     const entry = pending.get(ask.id);
     if (entry) {
       entry.deadline = Date.now() + remaining;
+      entry.epoch = Math.max(entry.epoch, known);
       tickOne(entry);
       return;
     }
-    const fresh = { ask, deadline: Date.now() + remaining, settled: false };
+    const fresh = { ask, deadline: Date.now() + remaining, settled: false, epoch: known };
     fresh.card = pendingCard(fresh);
     pending.set(ask.id, fresh);
     pendingList.append(fresh.card);
@@ -769,7 +780,11 @@
     });
     events.addEventListener("resolved", (event) => {
       const data = parse(event);
-      if (data && data.id !== undefined) removePending(data.id);
+      if (data && data.id !== undefined) {
+        resolvedAt.set(data.id, ++epoch);
+        if (resolvedAt.size > RESOLVED_KEPT) resolvedAt.delete(resolvedAt.keys().next().value);
+        removePending(data.id);
+      }
     });
     events.addEventListener("record", (event) => onRecord(parse(event)));
     events.addEventListener("remembered", () => invalidate("remembered"));

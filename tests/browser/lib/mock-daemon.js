@@ -46,6 +46,7 @@ export async function startMock() {
     activity: [],
     pins: [],
     requests: [], // every POST: {path, headers, body}
+    stallPending: null, // when an array, GET /api/pending answers wait in it (see the test)
     streams: new Set(),
   };
 
@@ -96,7 +97,10 @@ export async function startMock() {
       return undefined;
     }
     if (req.method === "GET" && p === "/api/pending") {
-      return json(res, 200, state.pending.map((e) => ({ ask: e.ask, remaining_ms: Math.max(0, e.deadline - Date.now()) })));
+      const snapshot = state.pending.map((e) => ({ ask: e.ask, remaining_ms: Math.max(0, e.deadline - Date.now()) }));
+      // A stalled snapshot is taken now and answered when the test releases it.
+      if (state.stallPending) return state.stallPending.push(() => json(res, 200, snapshot));
+      return json(res, 200, snapshot);
     }
     if (req.method === "POST" && p === "/api/decide") {
       const body = JSON.parse(text);
