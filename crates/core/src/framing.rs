@@ -27,6 +27,10 @@ pub struct Oversize {
     pub sniffed: Sniffed,
 }
 
+/// From this size on, a line that starts the buffer is handed over as the buffer itself instead of
+/// copied: a 100 MiB message then costs no second 100 MiB.
+const HAND_OVER: usize = 64 * 1024;
+
 /// Splits a byte stream into lines of at most `max` bytes.
 #[derive(Debug)]
 pub struct Framer {
@@ -99,6 +103,14 @@ impl Framer {
             if trim_cr(&self.buf[start..end]).len() > self.max {
                 // The line outgrew the limit before its newline arrived in this same chunk.
                 out.push(Frame::Oversize(oversize(trim_cr(&self.buf[start..end]))));
+            } else if start == 0 && end >= HAND_OVER {
+                // A large line: hand over the buffer itself, keeping only what follows it.
+                let rest = self.buf.split_off(end + 1);
+                let mut line = std::mem::replace(&mut self.buf, rest);
+                line.truncate(end);
+                push_line(line, out);
+                self.scanned = 0;
+                continue;
             } else {
                 push_line(self.buf[start..end].to_vec(), out);
             }
@@ -374,6 +386,25 @@ mod tests {
         for split in 1..bytes.len() {
             let out = frames(&[&bytes[..split], &bytes[split..]], 100);
             assert_eq!(out, vec![line(text.trim_end())], "split at {split}");
+        }
+    }
+
+    #[test]
+    fn large_lines_handed_over_whole_keep_the_lines_around_them() {
+        let big = |c: char, n: usize| format!("{{\"t\":\"{}\"}}", c.to_string().repeat(n));
+        let (a, b) = (big('a', HAND_OVER + 10), big('b', 3 * HAND_OVER));
+        let input = format!("{a}\r\n{{\"s\":1}}\n{b}\n\n{{\"s\":2}}\n{a}");
+        let input = input.as_bytes();
+        let expected = vec![
+            line(&a),
+            line("{\"s\":1}"),
+            line(&b),
+            line("{\"s\":2}"),
+            line(&a),
+        ];
+        for chunk in [1000, 65_536, HAND_OVER + 11, 100_000, input.len()] {
+            let chunks: Vec<&[u8]> = input.chunks(chunk).collect();
+            assert_eq!(frames(&chunks, 4 * HAND_OVER), expected, "chunk {chunk}");
         }
     }
 

@@ -6,13 +6,16 @@
 mod approve;
 mod child;
 mod guard;
+pub mod lean;
 pub mod probe;
 mod pump;
 mod record;
 pub mod session;
 mod stderr;
+mod stdio;
 #[cfg(test)]
 mod testing;
+mod warm;
 
 use std::ffi::OsString;
 use std::sync::{Arc, Mutex};
@@ -88,6 +91,7 @@ async fn relay(
     audit: Option<Arc<dyn AuditSink>>,
     approver: Option<Arc<dyn Approver>>,
 ) -> anyhow::Result<i32> {
+    warm::start(policy.clone(), options.identity());
     let max = policy.max_message_bytes;
     let capture_stderr = policy.audit.stderr && audit.is_some();
     let mut session = Session::new(
@@ -114,7 +118,7 @@ async fn relay(
 
     let (to_client, to_client_rx) = mpsc::channel(QUEUE);
     let (to_server, to_server_rx) = mpsc::channel(QUEUE);
-    let client_writer = tokio::spawn(writer(tokio::io::stdout(), to_client_rx, "the client"));
+    let client_writer = tokio::spawn(writer(stdio::output(), to_client_rx, "the client"));
     tokio::spawn(writer(server_in, to_server_rx, "the server's stdin"));
     #[cfg(unix)]
     forward_signals(server.group)?;
@@ -128,7 +132,7 @@ async fn relay(
                 reply: to_client,
                 approvals: approver.map(Approvals::new),
             };
-            pump(tokio::io::stdin(), Direction::ToServer, max, session, sinks).await;
+            pump(stdio::input(), Direction::ToServer, max, session, sinks).await;
             let _ = to_server.send(Write::Close).await;
         }
     });

@@ -80,7 +80,7 @@ async fn deliver(
         let outcome = session
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .handle(direction, &frame);
+            .handle(direction, frame);
         sinks.write(outcome.forward, outcome.reply).await;
         // Only a session with approvals holds calls.
         if let Some(approvals) = &sinks.approvals {
@@ -99,22 +99,39 @@ pub async fn writer(
     name: &str,
 ) {
     while let Some(item) = queue.recv().await {
-        match item {
-            Write::Bytes(bytes) => {
-                let written = async {
-                    output.write_all(&bytes).await?;
-                    output.flush().await
-                };
-                if let Err(e) = written.await {
-                    tracing::debug!("{name} is closed: {e}");
-                    break;
-                }
-            }
-            Write::Close => break,
+        let Write::Bytes(bytes) = item else { break };
+        // Messages queued meanwhile go out in the same write: one system call, not one each.
+        let (batch, closing) = gather(bytes, &mut queue);
+        let written = async {
+            output.write_all(&batch).await?;
+            output.flush().await
+        };
+        if let Err(e) = written.await {
+            tracing::debug!("{name} is closed: {e}");
+            break;
+        }
+        if closing {
+            break;
         }
     }
     let _ = output.shutdown().await;
     drop(output);
     // Keep draining so senders never block on a side that is gone.
     while queue.recv().await.is_some() {}
+}
+
+/// How many bytes of already-queued messages join one write; a larger message goes alone.
+const GATHER: usize = 64 * 1024;
+
+/// `first` and the messages queued behind it, up to [`GATHER`] bytes, and whether a
+/// [`Write::Close`] came after them.
+fn gather(mut batch: Vec<u8>, queue: &mut mpsc::Receiver<Write>) -> (Vec<u8>, bool) {
+    while batch.len() < GATHER {
+        match queue.try_recv() {
+            Ok(Write::Bytes(bytes)) => batch.extend_from_slice(&bytes),
+            Ok(Write::Close) => return (batch, true),
+            Err(_) => break,
+        }
+    }
+    (batch, false)
 }

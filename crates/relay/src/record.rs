@@ -348,7 +348,7 @@ mod tests {
         /// Sends one line and returns the events it produced.
         fn send(&mut self, direction: Direction, line: impl ToString) -> Vec<Event> {
             let frame = Frame::Line(line.to_string().into_bytes());
-            self.session.handle(direction, &frame);
+            self.session.handle(direction, frame);
             std::mem::take(&mut *self.sink.0.lock().unwrap())
         }
 

@@ -90,6 +90,13 @@ pub enum Approval {
     Unreachable(String),
 }
 
+/// What judging a line gave: one message's fate (its bytes are still the frame's), or the whole
+/// outcome of a batch.
+enum Judgement {
+    One(Piece),
+    Batch(Outcome),
+}
+
 /// What became of one message.
 enum Piece {
     Forward,
@@ -178,29 +185,36 @@ impl Session {
 
     /// Judges one frame. A bug that panics while judging fails closed: the message is not
     /// forwarded, and a request is still answered.
-    pub fn handle(&mut self, direction: Direction, frame: &Frame) -> Outcome {
+    /// An allowed line is forwarded as the frame's own buffer, never copied.
+    pub fn handle(&mut self, direction: Direction, frame: Frame) -> Outcome {
         self.recorder.begin_frame();
-        let judged = std::panic::catch_unwind(AssertUnwindSafe(|| match frame {
+        let judged = std::panic::catch_unwind(AssertUnwindSafe(|| match &frame {
             Frame::Line(line) => self.handle_line(direction, line),
-            Frame::Oversize(over) => self.handle_oversize(direction, over),
+            Frame::Oversize(over) => Judgement::One(self.handle_oversize(direction, over)),
         }));
-        let mut outcome = judged.unwrap_or_else(|_| {
-            // What was recorded for the frame before the panic did not happen as recorded.
-            self.recorder.discard_frame();
-            let bytes = match frame {
-                Frame::Line(line) => line.as_slice(),
-                Frame::Oversize(_) => &[],
-            };
-            let why = "portcullis: internal error while judging this message; it was not forwarded";
-            let piece = self.reject(
-                direction,
-                sniff(bytes),
-                bytes.len(),
-                CODE_INTERNAL_ERROR,
-                why,
-            );
-            single(b"", piece)
-        });
+        let mut outcome = match (judged, frame) {
+            (Ok(Judgement::One(piece)), Frame::Line(line)) => single(line, piece),
+            (Ok(Judgement::One(piece)), Frame::Oversize(_)) => single(Vec::new(), piece),
+            (Ok(Judgement::Batch(outcome)), _) => outcome,
+            (Err(_), frame) => {
+                // What was recorded for the frame before the panic did not happen as recorded.
+                self.recorder.discard_frame();
+                let bytes = match &frame {
+                    Frame::Line(line) => line.as_slice(),
+                    Frame::Oversize(_) => &[],
+                };
+                let why =
+                    "portcullis: internal error while judging this message; it was not forwarded";
+                let piece = self.reject(
+                    direction,
+                    sniff(bytes),
+                    bytes.len(),
+                    CODE_INTERNAL_ERROR,
+                    why,
+                );
+                single(Vec::new(), piece)
+            }
+        };
         outcome.withdrawn = std::mem::take(&mut self.withdrawn);
         self.recorder.end_frame();
         outcome
@@ -226,7 +240,7 @@ impl Session {
         out
     }
 
-    fn handle_line(&mut self, direction: Direction, line: &[u8]) -> Outcome {
+    fn handle_line(&mut self, direction: Direction, line: &[u8]) -> Judgement {
         let value = match parse_strict(line, DEFAULT_MAX_DEPTH) {
             Ok(v) => v,
             Err(e) => {
@@ -237,15 +251,12 @@ impl Session {
                     CODE_PARSE_ERROR,
                     &rejection(&e),
                 );
-                return single(line, piece);
+                return Judgement::One(piece);
             }
         };
         match value {
-            Value::Array(items) => self.handle_batch(direction, line, items),
-            value => {
-                let piece = self.judge(direction, line, value);
-                single(line, piece)
-            }
+            Value::Array(items) => Judgement::Batch(self.handle_batch(direction, line, items)),
+            value => Judgement::One(self.judge(direction, line, value)),
         }
     }
 
@@ -261,7 +272,7 @@ impl Session {
                     CODE_PARSE_ERROR,
                     &why,
                 );
-                return single(line, piece);
+                return single(Vec::new(), piece); // a refusal: nothing of the batch is forwarded
             }
         };
         if items.is_empty() {
@@ -276,7 +287,7 @@ impl Session {
                 CODE_INVALID_REQUEST,
                 why,
             );
-            return single(line, piece);
+            return single(Vec::new(), piece); // a refusal: nothing of the batch is forwarded
         }
         let mut forwarded: Vec<Cow<'_, [u8]>> = Vec::new();
         let mut replies: Vec<Vec<u8>> = Vec::new();
@@ -445,19 +456,18 @@ impl Session {
         }
     }
 
-    fn handle_oversize(&mut self, direction: Direction, over: &Oversize) -> Outcome {
+    fn handle_oversize(&mut self, direction: Direction, over: &Oversize) -> Piece {
         let why = format!(
             "portcullis: rejected a message of {} bytes, over the {}-byte limit (max_message_bytes)",
             over.size, self.policy.max_message_bytes
         );
-        let piece = self.reject(
+        self.reject(
             direction,
             over.sniffed.clone(),
             over.size,
             CODE_TOO_LARGE,
             &why,
-        );
-        single(b"", piece)
+        )
     }
 
     /// Refuses a message that could not be judged: fail closed, but never leave a request hanging.
@@ -545,17 +555,23 @@ fn rejection(e: &JsonError) -> String {
     format!("portcullis: rejected a message that is not acceptable JSON: {e}")
 }
 
-fn single(line: &[u8], piece: Piece) -> Outcome {
+/// The outcome of a line holding one message; `line` is its bytes, forwarded when allowed.
+fn single(line: Vec<u8>, piece: Piece) -> Outcome {
     let mut outcome = Outcome::default();
     match piece {
-        Piece::Forward => push_line(&mut outcome.forward, line),
-        Piece::Rewrite(bytes) => push_line(&mut outcome.forward, &bytes),
-        Piece::Reply(r) => push_line(&mut outcome.reply, &r),
-        Piece::Substitute(s) => push_line(&mut outcome.forward, &s),
+        Piece::Forward => outcome.forward = terminated(line),
+        Piece::Rewrite(bytes) | Piece::Substitute(bytes) => outcome.forward = terminated(bytes),
+        Piece::Reply(r) => outcome.reply = terminated(r),
         Piece::Hold(held) => outcome.held.push(*held),
         Piece::Drop => {}
     }
     outcome
+}
+
+/// `bytes` as a line: a large message keeps its buffer (the framer leaves room for the newline).
+fn terminated(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.push(b'\n');
+    bytes
 }
 
 impl Session {
@@ -685,7 +701,7 @@ mod tests {
     }
 
     fn send(session: &mut Session, direction: Direction, line: Vec<u8>) -> Outcome {
-        session.handle(direction, &Frame::Line(line))
+        session.handle(direction, Frame::Line(line))
     }
 
     fn error_of(reply: &[u8]) -> Value {

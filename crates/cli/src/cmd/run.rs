@@ -21,6 +21,7 @@ pub fn run(
     monitor: bool,
     command: Vec<OsString>,
 ) -> anyhow::Result<u8> {
+    portcullis_relay::lean::limit_arenas();
     // A policy that fails to load must not leave the server unprotected: refuse to start it.
     let mut policy = load_policy(config)?;
     let bases = server_base_dirs(&command, &policy.paths().cwd);
