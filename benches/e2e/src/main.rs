@@ -9,7 +9,7 @@
 //! ```sh
 //! cargo build --release --workspace --bins
 //! target/release/portcullis-bench
-//! target/release/portcullis-bench --proxy 'mcpwall=npx -y mcpwall --'
+//! target/release/portcullis-bench --proxy 'other=/path/to/proxy --'
 //! ```
 
 mod measure;

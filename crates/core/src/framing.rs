@@ -5,9 +5,10 @@
 //! A line longer than the limit is not buffered: its bytes are dropped as they arrive while a
 //! [`IdSniffer`] watches them for the top-level `id`, so the oversized request can still be answered.
 
-/// Default maximum size of one message: 64 MiB. Large results (a 20 MB file) must pass whole; the
-/// limit only bounds the memory a peer that never ends a line can make the relay use.
-pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Default maximum size of one message: 128 MiB. Large results (a 100 MiB file) must pass whole;
+/// the limit only bounds the memory a peer that never ends a line can make the relay use (about
+/// three times the message while it is screened).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 128 * 1024 * 1024;
 
 /// One unit produced by the [`Framer`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -63,6 +63,12 @@ impl RelayOptions {
 const DRAIN: Duration = Duration::from_secs(2);
 const QUEUE: usize = 256;
 
+/// Builds the detectors' tables on a thread of its own (see [`warm`]): call as early as the
+/// policy is known, before [`run`].
+pub fn warm_up(policy: Arc<Policy>, identity: ServerIdentity) {
+    warm::start(policy, identity);
+}
+
 /// Runs the relay until the server exits; returns the exit code the wrapper should end with.
 /// `pins` remembers tool, prompt and template definitions across sessions (trust on first use);
 /// `audit` receives every decision; `approver` decides the calls that rules ask about (without
@@ -91,7 +97,6 @@ async fn relay(
     audit: Option<Arc<dyn AuditSink>>,
     approver: Option<Arc<dyn Approver>>,
 ) -> anyhow::Result<i32> {
-    warm::start(policy.clone(), options.identity());
     let max = policy.max_message_bytes;
     let capture_stderr = policy.audit.stderr && audit.is_some();
     let mut session = Session::new(

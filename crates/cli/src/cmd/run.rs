@@ -30,17 +30,19 @@ pub fn run(
     if monitor {
         tracing::warn!(server = %name, "monitor mode: decisions are logged, nothing is blocked");
     }
-    let pins = open_pins(&policy)?;
     let options = RelayOptions {
         server_name: name,
         monitor,
         command,
     };
+    let policy = Arc::new(policy);
+    // Before the stores open and the server starts, so the detectors are ready sooner.
+    portcullis_relay::warm_up(policy.clone(), options.identity());
+    let pins = open_pins(&policy)?;
     let audit = start_audit(&policy, &options);
     let sink = audit
         .clone()
         .map(|writer| Arc::new(writer) as Arc<dyn AuditSink>);
-    let policy = Arc::new(policy);
     let approver = approver(&policy);
     let code = portcullis_relay::run(policy, options, pins, sink, approver);
     if let Some(writer) = audit {
