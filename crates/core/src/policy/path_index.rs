@@ -129,35 +129,36 @@ impl PathIndexBuilder {
         owner: Owner,
         case_insensitive: bool,
     ) -> Result<(), globset::Error> {
-        let split = (case_insensitive == self.case_insensitive)
-            .then(|| {
-                self.homes
-                    .iter()
-                    .enumerate()
-                    .find_map(|(home, prefix)| Some((home, prefix.split(spelling)?)))
-            })
-            .flatten();
-        let Some((home, rest)) = split else {
-            self.anywhere.add(path_glob(spelling, case_insensitive)?);
-            self.owners.push(owner);
-            return Ok(());
-        };
-        let index = match self.rests.get(rest) {
-            Some(&index) => index,
+        match self.in_home_index(spelling, case_insensitive) {
+            Some((home, index)) => self.rest_owners[index].push((owner, home)),
             None => {
-                // A rest that does not compile alone does not compile in the whole glob either;
-                // the whole glob's error names the pattern as written.
-                let glob = path_glob(rest, case_insensitive)
-                    .or_else(|_| path_glob(spelling, case_insensitive))?;
-                self.in_home.add(glob);
-                self.rest_owners.push(Vec::new());
-                self.rests
-                    .insert(rest.to_owned(), self.rest_owners.len() - 1);
-                self.rest_owners.len() - 1
+                self.anywhere.add(path_glob(spelling, case_insensitive)?);
+                self.owners.push(owner);
             }
-        };
-        self.rest_owners[index].push((owner, home));
+        }
         Ok(())
+    }
+
+    /// The home `spelling` starts with and the index of the rest in `in_home` (compiled when
+    /// first seen), or `None` when the glob stays whole: it starts with no home, or its rest does
+    /// not compile alone (the whole glob then reports the error as written).
+    fn in_home_index(&mut self, spelling: &str, case_insensitive: bool) -> Option<(usize, usize)> {
+        if case_insensitive != self.case_insensitive {
+            return None;
+        }
+        let (home, rest) = self
+            .homes
+            .iter()
+            .enumerate()
+            .find_map(|(home, prefix)| Some((home, prefix.split(spelling)?)))?;
+        if let Some(&index) = self.rests.get(rest) {
+            return Some((home, index));
+        }
+        self.in_home.add(path_glob(rest, case_insensitive).ok()?);
+        self.rest_owners.push(Vec::new());
+        let index = self.rest_owners.len() - 1;
+        self.rests.insert(rest.to_owned(), index);
+        Some((home, index))
     }
 
     pub fn build(self) -> Result<PathIndex, globset::Error> {
