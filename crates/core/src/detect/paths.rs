@@ -120,18 +120,18 @@ pub fn canonicalize(raw: &str, ctx: &PathContext) -> Option<CanonicalPath> {
 /// So prose is false unless it starts like a path, and so are numbers (`.5`, `3.14`); slash-separated
 /// words without spaces (`and/or`) are true, which only costs a harmless relative-path check.
 pub fn looks_like_path(s: &str) -> bool {
-    if s.is_empty() || s.contains(['\0', '\n', '\r']) || is_url(s) {
-        return false;
-    }
-    has_path_prefix(s)
+    // The shape first: prose fails it at its first space, before any scan of the whole text.
+    let shaped = has_path_prefix(s)
         || (!s.contains(char::is_whitespace)
-            && (s.contains(['/', '\\']) || is_dotfile(s) || has_encoded_separator(s)))
+            && (s.contains(['/', '\\']) || is_dotfile(s) || has_encoded_separator(s)));
+    shaped && !s.is_empty() && !s.contains(['\0', '\n', '\r']) && !is_url(s)
 }
 
 /// `..%2f.ssh%2fid_rsa`: a percent-encoded separator makes a path as surely as a plain one.
 fn has_encoded_separator(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    lower.contains("%2f") || lower.contains("%5c")
+    s.as_bytes().windows(3).any(|w| {
+        w[0] == b'%' && (w[1..].eq_ignore_ascii_case(b"2f") || w[1..].eq_ignore_ascii_case(b"5c"))
+    })
 }
 
 /// Bring a config pattern into the canonical spelling of [`canonicalize`] so the two compare: home
@@ -187,11 +187,14 @@ impl Anchored {
     fn new(path: &str, cwd: &str, windows: bool) -> Self {
         match split_root(path, windows) {
             (Root::Relative, _) => {
-                let joined = format!("{cwd}/{path}");
-                match split_root(&joined, windows) {
-                    (Root::Relative, rest) => Self::at(Root::Posix, rest),
-                    (root, rest) => Self::at(root, rest),
-                }
+                let mut joined = format!("{cwd}/{path}");
+                let (root, rest) = match split_root(&joined, windows) {
+                    (Root::Relative, rest) => (Root::Posix, rest.len()),
+                    (root, rest) => (root, rest.len()),
+                };
+                // The rest is a suffix of the joined text: cut the root off in place.
+                joined.drain(..joined.len() - rest);
+                Self { root, rest: joined }
             }
             (root, rest) => Self::at(root, rest),
         }
@@ -263,7 +266,7 @@ fn canonicalize_as(raw: &str, ctx: &PathContext, windows: bool) -> Option<Canoni
 /// Turn one decoding level of a path into an absolute path, or `None` when it is not a path.
 fn anchor(level: &str, ctx: &PathContext, windows: bool) -> Option<Anchored> {
     let path = prepare(level, ctx.home.as_deref())?;
-    let cwd = ctx.cwd.to_string_lossy().replace('\\', "/");
+    let cwd = forward_slashes(ctx.cwd.to_string_lossy());
     let anchored = Anchored::new(&path, &cwd, windows);
     if !windows && matches!(anchored.root, Root::Drive(_)) && climbs_above_root(&anchored.rest) {
         return Some(Anchored::posix(&path, &cwd));
@@ -273,30 +276,42 @@ fn anchor(level: &str, ctx: &PathContext, windows: bool) -> Option<Anchored> {
 
 /// The path body (scheme stripped) at each percent-decoding level: as written, decoded once, ...,
 /// up to stable; `None` when `raw` is not a path.
-fn decode_levels(raw: &str) -> Option<Vec<String>> {
+fn decode_levels(raw: &str) -> Option<Vec<Cow<'_, str>>> {
     // Each decoding round shrinks the text at most threefold, so anything longer cannot fit.
     if raw.is_empty() || raw.len() > MAX_PATH_BYTES * 3usize.pow(MAX_DECODE_ROUNDS) {
         return None;
     }
     let body = strip_file_scheme(raw)?;
-    let mut levels = vec![body.into_owned()];
+    let mut levels = vec![body];
     for _ in 0..MAX_DECODE_ROUNDS {
         let current = levels.last()?;
+        // Without a `%`, decoding changes nothing.
+        if !current.contains('%') {
+            break;
+        }
         let next = percent_decode_str(current).decode_utf8_lossy().into_owned();
         if next == *current {
             break;
         }
-        levels.push(next);
+        levels.push(Cow::Owned(next));
     }
     Some(levels)
 }
 
 /// Steps 1–3 of the pipeline plus separator unification; `None` when `level` is not a path.
-fn prepare(level: &str, home: Option<&Path>) -> Option<String> {
+fn prepare<'a>(level: &'a str, home: Option<&Path>) -> Option<Cow<'a, str>> {
     if level.is_empty() || level.len() > MAX_PATH_BYTES || level.contains(['\0', '\n', '\r']) {
         return None;
     }
-    Some(expand_home(level, home).replace('\\', "/"))
+    Some(forward_slashes(expand_home(level, home)))
+}
+
+/// Backslashes turned into `/`, copying only when there is one.
+fn forward_slashes(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text.contains('\\') {
+        true => Cow::Owned(text.replace('\\', "/")),
+        false => text,
+    }
 }
 
 /// The path inside a `file:` URI, `raw` itself when it has no scheme, `None` for other URLs.
@@ -452,27 +467,37 @@ fn climbs_above_root(rest: &str) -> bool {
 }
 
 /// Drop empty and `.` segments, resolve `..` without climbing above the root (or, for UNC, above
-/// `//server/share`), and spell the result with its root.
+/// `//server/share`), and spell the result with its root. Built in place: `..` cuts the output
+/// back to its last separator instead of popping a list of segments.
 fn normalize(root: Root, rest: &str, windows: bool) -> String {
     let floor = if root == Root::Unc { 2 } else { 0 };
-    let mut segments: Vec<&str> = Vec::new();
+    let mut out = root.prefix();
+    let base = out.len();
+    out.reserve(rest.len());
+    let mut depth = 0usize;
     for segment in rest.split('/') {
         match segment {
             "" | "." => {}
             ".." => {
-                if segments.len() > floor {
-                    segments.pop();
+                if depth > floor {
+                    depth -= 1;
+                    let cut = out[base..].rfind('/').map_or(base, |slash| base + slash);
+                    out.truncate(cut);
                 }
             }
             name => {
                 let name = if windows { windows_name(name) } else { name };
                 if !name.is_empty() {
-                    segments.push(name);
+                    if depth > 0 {
+                        out.push('/');
+                    }
+                    out.push_str(name);
+                    depth += 1;
                 }
             }
         }
     }
-    format!("{}{}", root.prefix(), segments.join("/"))
+    out
 }
 
 /// The name Windows actually opens: trailing dots and spaces are ignored, and `id_rsa::$DATA` is
@@ -504,10 +529,13 @@ fn resolve_on_disk(physical: &str) -> Option<PathBuf> {
     if !path.is_absolute() {
         return None;
     }
+    // Whether `path` itself is known not to resolve, so the search below need not ask again.
+    let mut unresolvable = false;
     for _ in 0..MAX_LINK_HOPS {
         if let Ok(real) = std::fs::canonicalize(&path) {
             return Some(real);
         }
+        unresolvable = true;
         let Ok(target) = std::fs::read_link(&path) else {
             break;
         };
@@ -515,11 +543,14 @@ fn resolve_on_disk(physical: &str) -> Option<PathBuf> {
             Some(parent) => parent.join(target),
             None => target,
         };
+        unresolvable = false;
     }
-    path.ancestors().find_map(|ancestor| {
-        let base = std::fs::canonicalize(ancestor).ok()?;
-        Some(base.join(path.strip_prefix(ancestor).ok()?))
-    })
+    path.ancestors()
+        .skip(usize::from(unresolvable))
+        .find_map(|ancestor| {
+            let base = std::fs::canonicalize(ancestor).ok()?;
+            Some(base.join(path.strip_prefix(ancestor).ok()?))
+        })
 }
 
 /// Symlink chains longer than this are loops (Linux itself gives up at 40).
@@ -579,7 +610,7 @@ const GLOB_ENTRY_BUDGET: usize = 4096;
 
 /// Spell a path returned by the OS (e.g. Windows `\\?\C:\x`) canonically.
 fn canonical_os_path(path: &Path, windows: bool) -> String {
-    let text = path.to_string_lossy().replace('\\', "/");
+    let text = forward_slashes(path.to_string_lossy());
     Anchored::new(&text, "", windows).lexical(windows)
 }
 
@@ -1175,9 +1206,65 @@ mod tests {
         assert!(path.len() <= 3 || !path.ends_with('/'), "{path:?}");
     }
 
+    /// `normalize` as it was before it was built in place: the oracle for the rewrite.
+    fn normalize_by_segment_list(root: Root, rest: &str, windows: bool) -> String {
+        let floor = if root == Root::Unc { 2 } else { 0 };
+        let mut segments: Vec<&str> = Vec::new();
+        for segment in rest.split('/') {
+            match segment {
+                "" | "." => {}
+                ".." => {
+                    if segments.len() > floor {
+                        segments.pop();
+                    }
+                }
+                name => {
+                    let name = if windows { windows_name(name) } else { name };
+                    if !name.is_empty() {
+                        segments.push(name);
+                    }
+                }
+            }
+        }
+        format!("{}{}", root.prefix(), segments.join("/"))
+    }
+
+    /// `looks_like_path` as it was before it checked the shape first: the oracle for the rewrite.
+    fn looks_like_path_checking_content_first(s: &str) -> bool {
+        if s.is_empty() || s.contains(['\0', '\n', '\r']) || is_url(s) {
+            return false;
+        }
+        let lower = s.to_ascii_lowercase();
+        has_path_prefix(s)
+            || (!s.contains(char::is_whitespace)
+                && (s.contains(['/', '\\'])
+                    || is_dotfile(s)
+                    || lower.contains("%2f")
+                    || lower.contains("%5c")))
+    }
+
+    fn any_root() -> impl Strategy<Value = Root> {
+        prop::sample::select(vec![
+            Root::Posix,
+            Root::Drive(b'c'),
+            Root::Unc,
+            Root::Relative,
+        ])
+    }
+
     proptest! {
         // No regression files: they would land outside this module's file.
         #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn normalize_in_place_equals_the_segment_list(rest in path_soup(), root in any_root(), windows: bool) {
+            prop_assert_eq!(normalize(root, &rest, windows), normalize_by_segment_list(root, &rest, windows));
+        }
+
+        #[test]
+        fn looks_like_path_is_unchanged(s in prop_oneof!["\\PC*", path_soup(), "[a-z %2fFcC5/\\\\.\n]*"]) {
+            prop_assert_eq!(looks_like_path(&s), looks_like_path_checking_content_first(&s));
+        }
 
         #[test]
         fn never_panics(raw in "\\PC*", windows: bool, folding: bool) {

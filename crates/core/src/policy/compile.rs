@@ -12,6 +12,7 @@ use super::config::{
     Mode, OneOrMany, PathConfig, RuleConfig, SecretConfig,
 };
 use super::error::ConfigError;
+use super::homes::HomePrefix;
 use super::path_index::{Part, PathIndexBuilder, PathMatcher};
 use super::screening;
 use super::{
@@ -69,7 +70,7 @@ impl Policy {
 
         let mut compiler = Compiler {
             paths: &paths,
-            path_index: PathIndexBuilder::default(),
+            path_index: PathIndexBuilder::with_homes(home_prefixes(&paths), paths.case_insensitive),
         };
         let mut recognizer = CommandRecognizer::default();
         compiler.add_command_arguments(
@@ -584,6 +585,21 @@ fn any_home(pattern: &str) -> Vec<String> {
 
 /// Where home directories live on Linux, macOS and Windows.
 const OTHER_HOMES: [&str; 4] = ["/home/*", "/root", "/Users/*", "c:/users/*"];
+
+/// The homes of [`any_home`] spelled as expanded patterns are, for the path index to match as
+/// prefixes instead of compiling a regular expression per home and pattern.
+pub(super) fn home_prefixes(paths: &PathContext) -> Vec<HomePrefix> {
+    let mut prefixes: Vec<HomePrefix> = Vec::new();
+    for home in std::iter::once("~").chain(OTHER_HOMES) {
+        let spelling = project_relative(&expand_pattern(home, paths), paths);
+        if let Some(prefix) = HomePrefix::parse(&spelling)
+            && !prefixes.contains(&prefix)
+        {
+            prefixes.push(prefix);
+        }
+    }
+    prefixes
+}
 
 /// Patterns that are neither absolute nor start with a glob (`.`, `src/`, `./build`) are relative to
 /// the project, the server's working directory; `**/.env` and `*.pem` keep meaning "anywhere".

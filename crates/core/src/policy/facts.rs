@@ -4,6 +4,7 @@
 //! [`Facts`] walks the payload once for each kind of fact the rules actually ask for.
 
 use std::cell::OnceCell;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -174,7 +175,11 @@ impl<'a> Facts<'a> {
                             },
                         };
                         out.push(CommandItem {
-                            pointer: format!("{pointer}/{}", escape_pointer(key)),
+                            pointer: {
+                                let mut member = pointer.to_owned();
+                                push_member(&mut member, key);
+                                member
+                            },
                             analysis,
                         });
                     }
@@ -359,16 +364,15 @@ fn walk_inner<'v>(
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                pointer.push('/');
-                pointer.push_str(&escape_pointer(k));
+                push_member(pointer, k);
                 walk_inner(v, pointer, Some(k), Some(k), visit, depth + 1);
                 pointer.truncate(len);
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
+                // Writing to a String cannot fail.
+                let _ = write!(pointer, "/{i}");
                 walk_inner(v, pointer, None, owner, visit, depth + 1);
                 pointer.truncate(len);
             }
@@ -392,10 +396,53 @@ fn is_path_key(key: &str) -> bool {
         "from",
         "to",
     ];
-    let key = key.to_ascii_lowercase();
-    CONTAINS.iter().any(|c| key.contains(c)) || EXACT.contains(&key.as_str())
+    let contains = |part: &str| {
+        key.as_bytes()
+            .windows(part.len())
+            .any(|window| window.eq_ignore_ascii_case(part.as_bytes()))
+    };
+    CONTAINS.iter().any(|c| contains(c)) || EXACT.iter().any(|e| key.eq_ignore_ascii_case(e))
 }
 
-fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// Appends `/key` to a JSON pointer, escaped (`~` as `~0`, `/` as `~1`), without a copy of the key.
+fn push_member(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The comparison without a lowercased copy finds the same keys as the copy did.
+        #[test]
+        fn path_keys_are_found_without_a_lowercased_copy(key in prop_oneof!["\\PC*", "[a-zA-Zſİ_]{0,12}", "(?i)(file|path|src|dest|to|from|uri|root)[a-z_]{0,4}"]) {
+            let lowered = key.to_ascii_lowercase();
+            let before = ["path", "file", "dir", "folder", "uri", "location", "cwd", "root"]
+                .iter()
+                .any(|c| lowered.contains(c))
+                || ["source", "src", "destination", "dest", "target", "from", "to"]
+                    .contains(&lowered.as_str());
+            prop_assert_eq!(is_path_key(&key), before);
+        }
+
+        /// Pointer members are escaped as `~0` and `~1`, as the copying escape did.
+        #[test]
+        fn members_are_escaped_in_place(key in "[a-z~/0-9]{0,10}") {
+            let mut pointer = String::from("/x");
+            push_member(&mut pointer, &key);
+            prop_assert_eq!(pointer, format!("/x/{}", key.replace('~', "~0").replace('/', "~1")));
+        }
+    }
 }
