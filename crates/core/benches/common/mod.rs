@@ -79,7 +79,7 @@ pub fn thirty_tools() -> Vec<Value> {
     tools
 }
 
-/// A server's answer to `tools/list` with [`thirty_tools`] (about 24 KB).
+/// A server's answer to `tools/list` with [`thirty_tools`] (about 22 KB).
 pub fn tools_list_response() -> String {
     json!({"jsonrpc":"2.0","id":1,"result":{"tools":thirty_tools()}}).to_string()
 }
