@@ -3,15 +3,16 @@
 //!
 //! Run with `cargo bench -p portcullis-core --bench screen`. Figures are in docs/benchmarks.md.
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::{log_text, result, screen_result};
 use divan::counter::BytesCount;
 use divan::{Bencher, black_box};
 use portcullis_core::detect::paths::PathContext;
 use portcullis_core::json::{DEFAULT_MAX_DEPTH, parse_strict, tree};
-use portcullis_core::message::{Message, Target};
-use portcullis_core::policy::{Policy, Sources};
-use portcullis_core::screen::content::{Context, screen};
+use portcullis_core::policy::Policy;
 use portcullis_core::screen::listing::{self, Judge, ListKind};
 use serde_json::json;
 
@@ -21,51 +22,7 @@ fn main() {
 
 fn policy() -> Policy {
     let paths = PathContext::for_host(Some(PathBuf::from("/home/u")), PathBuf::from("/home/u/p"));
-    Policy::compile(&Sources::default(), paths).expect("built-in policy compiles")
-}
-
-/// A `tools/call` result whose text is `text`.
-fn result(text: &str) -> Vec<u8> {
-    json!({"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":text}],"isError":false}})
-        .to_string()
-        .into_bytes()
-}
-
-/// Ordinary tool output: log lines with timestamps, numbers, paths, ids and some prose.
-fn log_text(bytes: usize) -> String {
-    let lines = [
-        "2026-11-22T10:00:00.123Z INFO  http: GET /api/v2/orders/81723 200 in 12.4 ms (user 5512)\n",
-        "2026-11-22T10:00:00.456Z DEBUG cache: hit key=session:8f14e45fceea167a5a36dedd4bea2543\n",
-        "2026-11-22T10:00:01.002Z WARN  worker-3: retrying job 4410 after timeout (attempt 2 of 5)\n",
-        "The build finished: 418 tests passed, 2 skipped, see target/debug/report.html for details.\n",
-        "    at Object.<anonymous> (/srv/app/node_modules/express/lib/router/index.js:284:7)\n",
-    ];
-    let mut text = String::with_capacity(bytes + 128);
-    while text.len() < bytes {
-        text.push_str(lines[text.len() % lines.len()]);
-    }
-    text
-}
-
-/// The relay's work on one result: parse, build the span tree, screen, apply the edits.
-fn screen_result(policy: &Policy, line: &[u8]) -> usize {
-    let value = parse_strict(line, DEFAULT_MAX_DEPTH).expect("valid JSON");
-    let message = Message::from_value(value).expect("JSON-RPC");
-    let text = std::str::from_utf8(line).expect("UTF-8");
-    let root = tree::parse(text).expect("tree");
-    let target = Target {
-        method: "tools/call".into(),
-        tool: Some("read_file".into()),
-        ..Target::default()
-    };
-    let cx = Context {
-        server: "bench",
-        kind: message.kind,
-        target: &target,
-        screening: &policy.screening,
-    };
-    let screened = screen(&root, &cx);
-    screened.edits.apply(line).len()
+    common::builtin_policy(paths)
 }
 
 #[divan::bench]
