@@ -8,11 +8,12 @@
 //! ([`standalone`]): a card number inside a longer digit run, a version string or an identifier is
 //! no card number. [`cards`], [`ssn`], [`iban`], [`email`] and [`phone`] document their own rules.
 //!
-//! Speed: [`scan`] makes one linear pass per enabled kind, and none for a disabled kind. The three
-//! kinds a policy looks for by default have hand-written passes, as text full of numbers (logs,
-//! JSON) would hold a regex match every few bytes: cards and SSNs are read from [`runs`] of digits,
-//! IBANs from two capitals followed by two digits, found 32 positions at a time. Emails (an `@`
-//! the regex finds by a vectorized search) and phone numbers use a regex each.
+//! Speed: [`scan`] makes one linear pass per enabled kind, and none for a disabled kind, but cards
+//! and SSNs share theirs. The three kinds a policy looks for by default have hand-written passes,
+//! as text full of numbers (logs, JSON) would hold a regex match every few bytes: cards and SSNs
+//! are read from one pass over the [`runs`] of digits, IBANs from two capitals followed by two
+//! digits, found 32 positions at a time. Emails (an `@` the regex finds by a vectorized search)
+//! and phone numbers use a regex each.
 
 mod cards;
 mod email;
@@ -117,13 +118,14 @@ pub struct PiiFinding {
 /// wins, and then the longer.
 pub fn scan(text: &str, kinds: PiiKinds) -> Vec<PiiFinding> {
     let mut found: Vec<PiiFinding> = Vec::new();
+    let (mut cards, mut ssns) = numbers(text, kinds);
     for kind in PiiKind::ALL
         .into_iter()
         .filter(|&kind| kinds.contains(kind))
     {
         let spans: Vec<Range<usize>> = match kind {
-            PiiKind::PaymentCard => cards::cards(text),
-            PiiKind::UsSsn => ssn::ssns(text),
+            PiiKind::PaymentCard => std::mem::take(&mut cards),
+            PiiKind::UsSsn => std::mem::take(&mut ssns),
             PiiKind::Iban => iban::ibans(text).collect(),
             PiiKind::Email => email::emails(text).collect(),
             PiiKind::Phone => phone::phones(text).collect(),
@@ -144,6 +146,33 @@ pub fn scan(text: &str, kinds: PiiKinds) -> Vec<PiiFinding> {
         clear
     });
     found
+}
+
+/// Card numbers and Social Security numbers (when `kinds` holds them), from one pass over the
+/// [`runs`] of digits: both are read from the same runs, and in text full of numbers finding the
+/// runs is most of what either costs.
+fn numbers(text: &str, kinds: PiiKinds) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+    let (cards_on, ssns_on) = (
+        kinds.contains(PiiKind::PaymentCard),
+        kinds.contains(PiiKind::UsSsn),
+    );
+    let (mut cards, mut ssns) = (Vec::new(), Vec::new());
+    let min_digits = match (cards_on, ssns_on) {
+        (_, true) => ssn::MIN_DIGITS,
+        (true, false) => cards::MIN_DIGITS,
+        (false, false) => return (cards, ssns),
+    };
+    let mut groups = Vec::new();
+    for run in runs::digit_runs(text, min_digits) {
+        runs::split_groups(text, run, &mut groups);
+        if ssns_on {
+            ssn::ssns_in_run(text, &groups, &mut ssns);
+        }
+        if cards_on && groups.iter().map(Range::len).sum::<usize>() >= cards::MIN_DIGITS {
+            cards::cards_in_run(text, &groups, &mut cards);
+        }
+    }
+    (cards, ssns)
 }
 
 /// Whether the value at `span` of `text` stands alone rather than inside a longer word or

@@ -240,7 +240,11 @@ impl<'a> Scanner<'a> {
             self.at = first + 1;
             return Ok(Cow::Borrowed(&self.text[body..first]));
         }
-        let mut decoded = String::with_capacity(first - body + 16);
+        // Escapes only shrink (`\n` is two bytes for one, `\u00e9` six for two), so the raw length
+        // is room enough: a multi-megabyte string is decoded into one allocation of its size
+        // rather than grown by doubling, which would take up to twice its size at the peak.
+        let end = string_end(bytes, first).ok_or(TreeError(open))?;
+        let mut decoded = String::with_capacity(end - body);
         loop {
             let stop = memchr::memchr2(b'"', b'\\', &bytes[at..]).ok_or(TreeError(open))? + at;
             decoded.push_str(&self.text[at..stop]);
@@ -288,6 +292,26 @@ impl<'a> Scanner<'a> {
     fn hex4(&self, at: usize) -> Result<u32, TreeError> {
         let digits = self.text.get(at..at + 4).ok_or(TreeError(at))?;
         u32::from_str_radix(digits, 16).map_err(|_| TreeError(at))
+    }
+}
+
+/// Where the string whose body holds the escape at `escape` (a backslash) ends: its closing
+/// quote, the first quote after an even run of backslashes (in an odd run, the last backslash
+/// escapes the quote). One search for quotes, which text rarely holds, rather than a stop at
+/// every escape; each backslash run is counted once, so the search stays linear.
+fn string_end(bytes: &[u8], escape: usize) -> Option<usize> {
+    let mut at = escape;
+    loop {
+        let quote = memchr::memchr(b'"', bytes.get(at..)?)? + at;
+        let backslashes = bytes[..quote]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
+        if backslashes % 2 == 0 {
+            return Some(quote);
+        }
+        at = quote + 1;
     }
 }
 
@@ -339,6 +363,22 @@ mod tests {
         assert_eq!(root.members()[0].key, "k\t");
         assert_eq!(root.get("k\t").unwrap().as_str(), value["k\t"].as_str());
         assert!(root.get("e").unwrap().items().is_empty());
+    }
+
+    proptest::proptest! {
+        /// Any string, written with escapes (serde_json's, or every character as `\uXXXX`),
+        /// decodes to itself into room taken once: never more than the raw string's length.
+        #[test]
+        fn escaped_strings_decode_into_one_allocation(text in "(?s)(\\PC|[\"\\\\\n\t/\u{1}\u{1F600}]){0,64}") {
+            let escaped: String = text.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
+            for json in [serde_json::to_string(&text).unwrap(), format!("\"{escaped}\"")] {
+                let root = parse(&json).unwrap();
+                proptest::prop_assert_eq!(root.as_str(), Some(text.as_str()));
+                if let Tree::String(Cow::Owned(decoded)) = &root.value {
+                    proptest::prop_assert!(decoded.capacity() <= json.len() - 2);
+                }
+            }
+        }
     }
 
     #[test]

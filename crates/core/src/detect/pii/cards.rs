@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use super::runs::{digit_runs, laid_out, split_groups};
+use super::runs::laid_out;
 use super::standalone;
 
 /// How cards are printed in groups, as group lengths, longest first so that a group that could
@@ -75,24 +75,34 @@ const ISSUERS: &[Issuer] = &[
     issuer(56, 69, THIRTEEN_TO_NINETEEN),
 ];
 
-/// Every card number in `text`.
+/// Fewest digits a card number has: shorter runs need no look.
+pub(super) const MIN_DIGITS: usize = 13;
+
+/// Every card number in `text`, one run at a time: the reference [`super::scan`]'s shared pass
+/// over the digit runs must agree with.
+#[cfg(test)]
 pub(super) fn cards(text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut groups = Vec::new();
-    for run in digit_runs(text, 13) {
-        split_groups(text, run, &mut groups);
-        let mut first = 0;
-        while first < groups.len() {
-            match card_at(text, &groups, first) {
-                Some(end) => {
-                    found.push(groups[first].start..groups[end - 1].end);
-                    first = end;
-                }
-                None => first += 1,
-            }
-        }
+    for run in super::runs::digit_runs(text, MIN_DIGITS) {
+        super::runs::split_groups(text, run, &mut groups);
+        cards_in_run(text, &groups, &mut found);
     }
     found
+}
+
+/// The card numbers among the digit `groups` of one run, appended to `found`.
+pub(super) fn cards_in_run(text: &str, groups: &[Range<usize>], found: &mut Vec<Range<usize>>) {
+    let mut first = 0;
+    while first < groups.len() {
+        match card_at(text, groups, first) {
+            Some(end) => {
+                found.push(groups[first].start..groups[end - 1].end);
+                first = end;
+            }
+            None => first += 1,
+        }
+    }
 }
 
 /// Where a card number starting with group `first` ends (the index past its last group), if one

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::runs::{digit_runs, laid_out, split_groups};
+use super::runs::laid_out;
 use super::standalone;
 
 /// Area, group and serial number.
@@ -16,19 +16,29 @@ const LAYOUT: &[usize] = &[3, 2, 4];
 /// group and serial.
 const PUBLISHED: &[(&str, &str, &str)] = &[("078", "05", "1120"), ("219", "09", "9999")];
 
-/// Every Social Security number in `text`.
+/// Fewest digits a Social Security number has: shorter runs need no look.
+pub(super) const MIN_DIGITS: usize = 9;
+
+/// Every Social Security number in `text`, one run at a time: the reference [`super::scan`]'s
+/// shared pass over the digit runs must agree with.
+#[cfg(test)]
 pub(super) fn ssns(text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut groups = Vec::new();
-    for run in digit_runs(text, 9) {
-        split_groups(text, run, &mut groups);
-        found.extend((0..groups.len()).filter_map(|first| {
-            let (end, spaced) = laid_out(text, &groups, first, LAYOUT)?;
-            let span = groups[first].start..groups[end - 1].end;
-            (standalone(text, span.clone(), spaced) && is_ssn(&text[span.clone()])).then_some(span)
-        }));
+    for run in super::runs::digit_runs(text, MIN_DIGITS) {
+        super::runs::split_groups(text, run, &mut groups);
+        ssns_in_run(text, &groups, &mut found);
     }
     found
+}
+
+/// The Social Security numbers among the digit `groups` of one run, appended to `found`.
+pub(super) fn ssns_in_run(text: &str, groups: &[Range<usize>], found: &mut Vec<Range<usize>>) {
+    found.extend((0..groups.len()).filter_map(|first| {
+        let (end, spaced) = laid_out(text, groups, first, LAYOUT)?;
+        let span = groups[first].start..groups[end - 1].end;
+        (standalone(text, span.clone(), spaced) && is_ssn(&text[span.clone()])).then_some(span)
+    }));
 }
 
 /// Whether `value` (`AAA-GG-SSSS` or `AAA GG SSSS`) is a number the SSA could have issued.

@@ -175,6 +175,34 @@ proptest! {
             reach = finding.end;
         }
     }
+
+    /// The shared pass over digit runs finds what a pass of each kind of its own finds.
+    #[test]
+    fn cards_and_ssns_share_a_pass_without_losing_any(
+        pieces in prop::collection::vec(piece(), 0..60)
+    ) {
+        let text = pieces.concat();
+        let alone = |kind| -> Vec<Range<usize>> {
+            scan(&text, only(kind)).iter().map(|f| f.start..f.end).collect()
+        };
+        prop_assert_eq!(alone(PiiKind::PaymentCard), cards::cards(&text));
+        prop_assert_eq!(alone(PiiKind::UsSsn), ssn::ssns(&text));
+        let both = scan(&text, only(PiiKind::PaymentCard).with(PiiKind::UsSsn));
+        let mut separately: Vec<PiiFinding> = Vec::new();
+        for kind in [PiiKind::PaymentCard, PiiKind::UsSsn] {
+            separately.extend(scan(&text, only(kind)));
+        }
+        separately.sort_by_key(|f| (f.start, usize::MAX - f.end));
+        let mut reach = 0;
+        separately.retain(|f| {
+            let clear = f.start >= reach;
+            if clear {
+                reach = f.end;
+            }
+            clear
+        });
+        prop_assert_eq!(both, separately);
+    }
 }
 
 /// Deterministic pseudo-random numbers for [`ordinary_text`].

@@ -13,12 +13,6 @@ use super::placeholders::looks_fake;
 use super::plausibility::{Quoting, plausible_secret};
 use super::{SecretFinding, SecretKind, finding, next_char};
 
-/// The first character of an assignment operator (`=`, `:`, `:=`, `=>`). The scanner starts from
-/// operators because they are rare in prose and a single byte class is found by a vectorized
-/// search, while secret words (`key`, `pass`) are common and, matched case-insensitively, defeat
-/// the literal prefilter.
-static OPERATOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[:=]").expect("valid regex"));
-
 /// A name under which AWS tools store the secret access key (`aws_secret_access_key`,
 /// `AWS_SECRET_ACCESS_KEY`, `SecretAccessKey`, `--aws-secret-access-key`, …).
 static AWS_SECRET_NAME: LazyLock<Regex> =
@@ -31,20 +25,30 @@ static AWS_SECRET_VALUE: LazyLock<Regex> =
 /// Secret values of `name <op> value` assignments. Each operator is checked, but once a secret
 /// name's value is read the operators inside it are skipped, so every byte is read a bounded
 /// number of times (`token=token=token=…` stays linear).
+///
+/// The scan starts from the first character of each operator (`=` or `:`), because operators are
+/// rare in prose and two bytes are found by a vectorized search ([`memchr::memchr2_iter`], with
+/// no regex machinery per hit: logs hold a `:` every few words), while secret words (`key`,
+/// `pass`) are common and, matched case-insensitively, defeat a literal prefilter.
 pub(super) fn assignments(text: &str) -> impl Iterator<Item = SecretFinding> + '_ {
     let mut resume = 0;
-    OPERATOR.find_iter(text).filter_map(move |op| {
-        if op.start() < resume {
-            return None;
-        }
-        let op = operator_span(text, op.start());
-        let name = assigned_name(text, op.clone())?;
-        let class = secret_name_class(name)?;
-        let (value, quoting) = assigned_value(text, op.end)?;
-        resume = value.end;
-        let kind = assigned_kind(name, &text[value.clone()], class, quoting)?;
-        Some(finding(kind, value))
-    })
+    memchr::memchr2_iter(b':', b'=', text.as_bytes())
+        .filter_map(move |op| assignment_at(text, op, &mut resume))
+}
+
+/// The secret assigned by the operator that starts at byte `op`, unless the operator lies inside
+/// a value read already (before `resume`); `resume` moves past each value read.
+fn assignment_at(text: &str, op: usize, resume: &mut usize) -> Option<SecretFinding> {
+    if op < *resume {
+        return None;
+    }
+    let op = operator_span(text, op);
+    let name = assigned_name(text, op.clone())?;
+    let class = secret_name_class(name)?;
+    let (value, quoting) = assigned_value(text, op.end)?;
+    *resume = value.end;
+    let kind = assigned_kind(name, &text[value.clone()], class, quoting)?;
+    Some(finding(kind, value))
 }
 
 /// The operator starting at `start` (an ASCII `:` or `=`): one byte, or two for `:=` and `=>`.
@@ -138,8 +142,27 @@ pub(super) fn assigned_kind(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
     use crate::detect::secrets::SecretKind;
     use crate::detect::secrets::tests::{ALNUM, BASE64, assert_clean, assert_single, noise};
+
+    proptest! {
+        /// The operators found by a byte search are those the regex `[:=]` found before.
+        #[test]
+        fn a_byte_search_finds_the_operators_the_regex_found(
+            text in "(?s)(\\PC|[:=\"'` \\\\]|api_key|token|password|Bearer |abcdEFGH1234wxyz5678){0,40}"
+        ) {
+            let operator = Regex::new(r"[:=]").expect("valid regex");
+            let mut resume = 0;
+            let reference: Vec<SecretFinding> = operator
+                .find_iter(&text)
+                .filter_map(|op| assignment_at(&text, op.start(), &mut resume))
+                .collect();
+            prop_assert_eq!(assignments(&text).collect::<Vec<_>>(), reference);
+        }
+    }
 
     #[test]
     fn generic_assignments_in_many_syntaxes() {

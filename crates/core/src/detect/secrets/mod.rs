@@ -13,9 +13,9 @@
 //! over a URL password, which wins over a generic secret, and then the longer span wins.
 //!
 //! Speed comes from literal prefilters (the target is over 1 GiB/s on plain text). Each pass
-//! searches with regexes whose matches start with a literal the `regex` crate finds by a vectorized
-//! search: the provider formats in one alternation (and after a `_` in another), `://` for URL
-//! passwords, `bearer`, and for assignments the operator (`=` or `:`), from which the name is read
+//! starts from a literal found by a vectorized search: the provider formats in one alternation
+//! (and after a `_` in another), `://` for URL passwords and `bearer`, all regexes, and for
+//! assignments the operator (`=` or `:`, found by `memchr2`), from which the name is read
 //! backwards. Secret words themselves make poor anchors: common in prose and, case-insensitive, too
 //! many variants for a fast prefilter. The `regex` crate uses finite automata (no backtracking, no
 //! look-around), and the hand-written steps of a pass never read the same stretch twice, so a scan
