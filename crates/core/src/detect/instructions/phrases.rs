@@ -19,6 +19,7 @@
 //! chunks, so a scan is linear in the text.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
@@ -938,13 +939,24 @@ fn ascii_classes(pattern: &str) -> String {
 /// and the comment and quote leaders that continue a sentence on the next line (`#`, `//`, `>`).
 const SEPARATOR: &str = r"(?:[\s*_#>]|//)+";
 
-/// A compiled [`Rule`].
+/// A [`Rule`] ready to search text. Its regex is compiled the first time one of its anchors is
+/// found: most never are in ordinary traffic, and compiling all of them took tens of
+/// milliseconds before a wrapped server's first answer.
 struct Compiled {
     signal: Signal,
-    regex: BytesRegex,
+    pattern: String,
+    regex: OnceLock<BytesRegex>,
     reach: (usize, usize),
     check: Check,
-    captures: bool,
+}
+
+impl Compiled {
+    fn regex(&self) -> &BytesRegex {
+        self.regex.get_or_init(|| {
+            BytesRegex::new(&self.pattern)
+                .unwrap_or_else(|e| panic!("phrase pattern {:?} is invalid: {e}", self.pattern))
+        })
+    }
 }
 
 /// The rules for a set of signals, ready to search text.
@@ -977,11 +989,10 @@ impl Matcher {
                 "(?im){}",
                 ascii_classes(&rule.pattern.replace(' ', SEPARATOR))
             );
-            let regex = BytesRegex::new(&pattern).expect("phrase patterns are valid");
             rules.push(Compiled {
                 signal: rule.signal,
-                captures: regex.captures_len() > 1,
-                regex,
+                pattern,
+                regex: OnceLock::new(),
                 reach: rule.reach,
                 check: rule.check,
             });
@@ -1075,12 +1086,13 @@ fn first_match(
     haystack: &[u8],
     at: usize,
 ) -> Option<(Range<usize>, Option<Range<usize>>)> {
-    if rule.captures {
-        let caps = rule.regex.captures_at(haystack, at)?;
+    let regex = rule.regex();
+    if regex.captures_len() > 1 {
+        let caps = regex.captures_at(haystack, at)?;
         let whole = caps.get(0).expect("group 0 always matches");
         Some((whole.range(), caps.name("subject").map(|m| m.range())))
     } else {
-        rule.regex.find_at(haystack, at).map(|m| (m.range(), None))
+        regex.find_at(haystack, at).map(|m| (m.range(), None))
     }
 }
 
@@ -1185,8 +1197,12 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
+        // Patterns compile on first use; a broken one must fail here, not on a user's message.
         let matcher = Matcher::new(|_| true);
         assert_eq!(matcher.rules.len(), RULES.len());
+        for rule in &matcher.rules {
+            rule.regex();
+        }
     }
 
     #[test]
