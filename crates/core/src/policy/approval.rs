@@ -14,6 +14,7 @@ use super::compile::{Compiler, name_globs};
 use super::config::ConditionConfig;
 use super::eval::rule_matches;
 use super::facts::Facts;
+use super::header::Header;
 use super::path_index::{PathIndex, PathIndexBuilder};
 use super::{Action, ConfigError, Matcher, Origin, Policy, Rule};
 use crate::message::{Direction, View};
@@ -87,8 +88,8 @@ impl Policy {
         }
         let mut resolved = Vec::new();
         for path in facts.paths() {
-            let real = path.canonical.real.as_ref();
-            let real = real.unwrap_or(&path.canonical.lexical);
+            let canonical = &path.resolved.canonical;
+            let real = canonical.real.as_ref().unwrap_or(&canonical.lexical);
             hasher.update(format!("\0path {} {real}", path.pointer).as_bytes());
             // Words of a command are shown with the command, not each as a path.
             if !facts.commands().iter().any(|c| c.pointer == path.pointer) {
@@ -202,7 +203,7 @@ impl Policy {
             view.target.tool.as_deref(),
             &pattern.path_index,
         );
-        rule_matches(&pattern.rule, view, &facts).is_some()
+        rule_matches(&pattern.rule, &Header::of(view), &facts).is_some()
     }
 }
 
@@ -220,11 +221,8 @@ fn suggest_pattern(facts: &Facts<'_>, arguments: Option<&Value>) -> String {
         return format!("- command:\n    program: [{}]\n", programs.join(", "));
     }
     if let Some(path) = facts.paths().first() {
-        let resolved = path
-            .canonical
-            .real
-            .as_ref()
-            .unwrap_or(&path.canonical.lexical);
+        let canonical = &path.resolved.canonical;
+        let resolved = canonical.real.as_ref().unwrap_or(&canonical.lexical);
         let home = facts.paths_context().home.as_deref();
         let dir = Path::new(resolved)
             .parent()

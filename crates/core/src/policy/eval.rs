@@ -2,11 +2,11 @@
 
 use std::borrow::Cow;
 
-use globset::GlobSet;
 use serde_json::Value;
 
 use super::approval::AskOptions;
 use super::facts::{Facts, string_array, walk};
+use super::header::Header;
 use super::path_index::PathIndex;
 use super::{Action, Chain, CommandMatcher, Condition, Matcher, Policy, Rule, Selector};
 use crate::detect::paths::CanonicalPath;
@@ -91,10 +91,11 @@ impl Policy {
     /// Judges a message. Pure apart from resolving symlinks of paths that exist.
     pub fn evaluate(&self, view: &View<'_>) -> Decision {
         let facts = self.facts(view.payload, view.target.tool.as_deref(), &self.path_index);
-        let main = evaluate_chain(&self.main, view, &facts);
+        let header = Header::of(view);
+        let main = evaluate_chain(&self.main, &header, &facts);
         match &self.project {
             Some(project) => {
-                let tightened = evaluate_chain(project, view, &facts);
+                let tightened = evaluate_chain(project, &header, &facts);
                 if tightened.action > main.action {
                     tightened
                 } else {
@@ -106,9 +107,9 @@ impl Policy {
     }
 }
 
-fn evaluate_chain(chain: &Chain, view: &View<'_>, facts: &Facts<'_>) -> Decision {
+fn evaluate_chain(chain: &Chain, header: &Header<'_>, facts: &Facts<'_>) -> Decision {
     for rule in &chain.rules {
-        if let Some(evidence) = rule_matches(rule, view, facts) {
+        if let Some(evidence) = rule_matches(rule, header, facts) {
             return Decision::by(rule, evidence);
         }
     }
@@ -118,8 +119,8 @@ fn evaluate_chain(chain: &Chain, view: &View<'_>, facts: &Facts<'_>) -> Decision
 /// The decision of the first rule that denies `view` whatever its arguments, or of a `deny`
 /// default that no rule could pre-empt. A tool or prompt so denied is removed from the lists the
 /// client sees; one that some arguments might make acceptable stays listed.
-fn denied_whatever_the_arguments(chain: &Chain, view: &View<'_>) -> Option<Decision> {
-    for rule in chain.rules.iter().filter(|r| header_matches(r, view)) {
+fn denied_whatever_the_arguments(chain: &Chain, header: &Header<'_>) -> Option<Decision> {
+    for rule in chain.rules.iter().filter(|r| header.matches(r)) {
         match (rule.conditions.is_empty(), rule.action) {
             (true, Action::Deny) => return Some(Decision::by(rule, Vec::new())),
             // A conditional deny may not match; look further.
@@ -134,35 +135,22 @@ fn denied_whatever_the_arguments(chain: &Chain, view: &View<'_>) -> Option<Decis
 impl Policy {
     /// See [`denied_whatever_the_arguments`]; either chain denying is enough.
     pub fn denies_whatever_the_arguments(&self, view: &View<'_>) -> Option<Decision> {
-        denied_whatever_the_arguments(&self.main, view).or_else(|| {
+        let header = Header::of(view);
+        denied_whatever_the_arguments(&self.main, &header).or_else(|| {
             self.project
                 .as_ref()
-                .and_then(|p| denied_whatever_the_arguments(p, view))
+                .and_then(|p| denied_whatever_the_arguments(p, &header))
         })
     }
 }
 
-/// Whether the rule's direction, method, server and target globs match.
-fn header_matches(rule: &Rule, view: &View<'_>) -> bool {
-    if rule.direction.is_some_and(|d| d != view.direction) {
-        return false;
-    }
-    let target = view.target;
-    let header = [
-        (&rule.method, Some(target.method.as_str())),
-        (&rule.server, Some(view.server)),
-        (&rule.tool, target.tool.as_deref()),
-        (&rule.resource, target.resource.as_deref()),
-        (&rule.prompt, target.prompt.as_deref()),
-    ];
-    header
-        .into_iter()
-        .all(|(globs, value)| globs_match(globs.as_ref(), value))
-}
-
 /// `Some(evidence)` when every part of the rule matches.
-pub(super) fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> Option<Vec<String>> {
-    if !header_matches(rule, view) {
+pub(super) fn rule_matches(
+    rule: &Rule,
+    header: &Header<'_>,
+    facts: &Facts<'_>,
+) -> Option<Vec<String>> {
+    if !header.matches(rule) {
         return None;
     }
     let mut evidence = Vec::new();
@@ -172,26 +160,16 @@ pub(super) fn rule_matches(rule: &Rule, view: &View<'_>, facts: &Facts<'_>) -> O
     Some(evidence)
 }
 
-fn globs_match(globs: Option<&GlobSet>, value: Option<&str>) -> bool {
-    match (globs, value) {
-        (None, _) => true,
-        (Some(g), Some(v)) => g.is_match(v),
-        (Some(_), None) => false,
-    }
-}
-
 fn condition_matches(condition: &Condition, facts: &Facts<'_>) -> Option<Vec<String>> {
     let evidence = match &condition.selector {
         Selector::Any => match_any(&condition.matcher, facts),
         Selector::Key(glob) => {
-            let mut selected = Vec::new();
-            if let Some(payload) = facts.payload {
-                walk(payload, &mut String::new(), &mut |pointer, node, key| {
-                    if key.is_some_and(|k| glob.is_match(k)) {
-                        selected.push((pointer.to_owned(), node));
-                    }
-                });
-            }
+            let selected: Vec<(String, &Value)> = facts
+                .members()
+                .iter()
+                .filter(|m| glob.is_match_candidate(&m.key))
+                .map(|m| (m.pointer.clone(), m.value))
+                .collect();
             match_selected(&condition.matcher, &selected, facts)
         }
         Selector::Pointer(ptr) => {
@@ -214,8 +192,13 @@ fn match_any(matcher: &Matcher, facts: &Facts<'_>) -> Vec<String> {
             .paths()
             .iter()
             .filter_map(|p| {
-                let form = m.matching_form(&p.hits)?;
-                Some(describe_path(&p.pointer, &p.raw, &p.canonical, form))
+                let form = m.matching_form(&p.resolved.hits)?;
+                Some(describe_path(
+                    &p.pointer,
+                    &p.raw,
+                    &p.resolved.canonical,
+                    form,
+                ))
             })
             .collect(),
         Matcher::Command(m) if m.every_program => {
@@ -307,10 +290,10 @@ fn match_selected(
                 for text in nested_strings(value) {
                     match matcher {
                         Matcher::Path(m) => {
-                            if let Some(c) = facts.canonicalize(text)
-                                && let Some(form) = m.matching_form(&facts.path_hits(&c))
+                            if let Some(path) = facts.resolve(text)
+                                && let Some(form) = m.matching_form(&path.hits)
                             {
-                                out.push(describe_path(pointer, text, &c, form));
+                                out.push(describe_path(pointer, text, &path.canonical, form));
                             }
                         }
                         Matcher::Secret(kinds) => {

@@ -3,10 +3,13 @@
 //! Several rules usually look at the same things (every string, every path, every command); a
 //! [`Facts`] walks the payload once for each kind of fact the rules actually ask for.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::rc::Rc;
 
+use globset::Candidate;
 use serde_json::Value;
 
 use super::CommandRecognizer;
@@ -26,6 +29,13 @@ pub(super) struct StrItem<'a> {
     pub under_path_key: bool,
 }
 
+/// An object member of the payload, its key prepared for glob matching.
+pub(super) struct Member<'a> {
+    pub pointer: String,
+    pub key: Candidate<'a>,
+    pub value: &'a Value,
+}
+
 pub(super) struct CommandItem {
     pub pointer: String,
     pub analysis: CommandAnalysis,
@@ -34,6 +44,11 @@ pub(super) struct CommandItem {
 pub(super) struct PathItem {
     pub pointer: String,
     pub raw: String,
+    pub resolved: Rc<ResolvedPath>,
+}
+
+/// A string read as a path: canonicalized, and looked up in the path index.
+pub(super) struct ResolvedPath {
     pub canonical: CanonicalPath,
     pub hits: PathHits,
 }
@@ -87,9 +102,14 @@ pub(super) struct Facts<'a> {
     other_bases: &'a [PathBuf],
     path_index: &'a PathIndex,
     strings: OnceCell<Vec<StrItem<'a>>>,
+    members: OnceCell<Vec<Member<'a>>>,
     commands: OnceCell<Vec<CommandItem>>,
     paths: OnceCell<Vec<PathItem>>,
     secrets: OnceCell<Vec<SecretHit>>,
+    /// Each string already read as a path (`None`: not a path). Every path rule selecting the
+    /// same argument asks for it again, and resolving costs filesystem look-ups and a match
+    /// against every pattern of the policy: done once per message, not once per rule.
+    resolved: RefCell<HashMap<String, Option<Rc<ResolvedPath>>>>,
 }
 
 impl<'a> Facts<'a> {
@@ -109,9 +129,11 @@ impl<'a> Facts<'a> {
             other_bases,
             path_index,
             strings: OnceCell::new(),
+            members: OnceCell::new(),
             commands: OnceCell::new(),
             paths: OnceCell::new(),
             secrets: OnceCell::new(),
+            resolved: RefCell::default(),
         }
     }
 
@@ -141,6 +163,26 @@ impl<'a> Facts<'a> {
                         }
                     },
                 );
+            }
+            out
+        })
+    }
+
+    /// Every object member at any depth, in payload order: each `key` selector of each rule
+    /// looks through these instead of walking the payload again.
+    pub fn members(&self) -> &[Member<'a>] {
+        self.members.get_or_init(|| {
+            let mut out = Vec::new();
+            if let Some(v) = self.payload {
+                walk(v, &mut String::new(), &mut |pointer, value, key| {
+                    if let Some(k) = key {
+                        out.push(Member {
+                            pointer: pointer.to_owned(),
+                            key: Candidate::new(k),
+                            value,
+                        });
+                    }
+                });
             }
             out
         })
@@ -263,13 +305,26 @@ impl<'a> Facts<'a> {
         self.paths_ctx
     }
 
-    /// Which path patterns of the policy match `path`.
-    pub fn path_hits(&self, path: &CanonicalPath) -> PathHits {
-        self.path_index.hits(path)
+    /// `raw` read as a path, with the path patterns of the policy that match it; computed once
+    /// per distinct string.
+    pub fn resolve(&self, raw: &str) -> Option<Rc<ResolvedPath>> {
+        if let Some(known) = self.resolved.borrow().get(raw) {
+            return known.clone();
+        }
+        let resolved = self.canonicalize(raw).map(|canonical| {
+            Rc::new(ResolvedPath {
+                hits: self.path_index.hits(&canonical),
+                canonical,
+            })
+        });
+        self.resolved
+            .borrow_mut()
+            .insert(raw.to_owned(), resolved.clone());
+        resolved
     }
 
     /// The canonical path, with its readings against every other base directory as alternates.
-    pub fn canonicalize(&self, raw: &str) -> Option<CanonicalPath> {
+    fn canonicalize(&self, raw: &str) -> Option<CanonicalPath> {
         let mut path = canonicalize(raw, self.paths_ctx)?;
         for base in self.other_bases {
             let ctx = PathContext {
@@ -307,12 +362,11 @@ impl<'a> Facts<'a> {
     }
 
     fn push_path(&self, out: &mut Vec<PathItem>, pointer: &str, raw: &str) {
-        if let Some(canonical) = self.canonicalize(raw) {
+        if let Some(resolved) = self.resolve(raw) {
             out.push(PathItem {
                 pointer: pointer.to_owned(),
                 raw: raw.to_owned(),
-                hits: self.path_hits(&canonical),
-                canonical,
+                resolved,
             });
         }
     }

@@ -15,6 +15,7 @@ mod config;
 mod error;
 mod eval;
 mod facts;
+mod header;
 mod homes;
 mod path_index;
 mod screening;
