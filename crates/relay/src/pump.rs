@@ -98,19 +98,25 @@ pub async fn writer(
     mut queue: mpsc::Receiver<Write>,
     name: &str,
 ) {
-    while let Some(item) = queue.recv().await {
+    let mut carried = None;
+    loop {
+        let item = match carried.take() {
+            Some(item) => item,
+            None => match queue.recv().await {
+                Some(item) => item,
+                None => break,
+            },
+        };
         let Write::Bytes(bytes) = item else { break };
         // Messages queued meanwhile go out in the same write: one system call, not one each.
-        let (batch, closing) = gather(bytes, &mut queue);
+        let (batch, next) = gather(bytes, &mut queue);
+        carried = next;
         let written = async {
             output.write_all(&batch).await?;
             output.flush().await
         };
         if let Err(e) = written.await {
             tracing::debug!("{name} is closed: {e}");
-            break;
-        }
-        if closing {
             break;
         }
     }
@@ -120,18 +126,61 @@ pub async fn writer(
     while queue.recv().await.is_some() {}
 }
 
-/// How many bytes of already-queued messages join one write; a larger message goes alone.
+/// How many bytes of already-queued messages join one write; a message that would not fit goes
+/// in a write of its own, so a large one is never copied.
 const GATHER: usize = 64 * 1024;
 
-/// `first` and the messages queued behind it, up to [`GATHER`] bytes, and whether a
-/// [`Write::Close`] came after them.
-fn gather(mut batch: Vec<u8>, queue: &mut mpsc::Receiver<Write>) -> (Vec<u8>, bool) {
+/// `first` and the messages queued behind it that fit in [`GATHER`] bytes, and the next item when
+/// it did not fit or is a [`Write::Close`].
+fn gather(mut batch: Vec<u8>, queue: &mut mpsc::Receiver<Write>) -> (Vec<u8>, Option<Write>) {
     while batch.len() < GATHER {
         match queue.try_recv() {
-            Ok(Write::Bytes(bytes)) => batch.extend_from_slice(&bytes),
-            Ok(Write::Close) => return (batch, true),
+            Ok(Write::Bytes(bytes)) if batch.len() + bytes.len() <= GATHER => {
+                batch.extend_from_slice(&bytes)
+            }
+            Ok(next) => return (batch, Some(next)),
             Err(_) => break,
         }
     }
-    (batch, false)
+    (batch, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_queued_messages_join_and_a_large_one_is_carried_uncopied() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let large = vec![b'x'; GATHER];
+        let at = large.as_ptr();
+        for item in [
+            Write::Bytes(b"b\n".to_vec()),
+            Write::Bytes(large),
+            Write::Bytes(b"c\n".to_vec()),
+            Write::Close,
+        ] {
+            tx.try_send(item).unwrap();
+        }
+        let (batch, next) = gather(b"a\n".to_vec(), &mut rx);
+        assert_eq!(batch, b"a\nb\n");
+        let Some(Write::Bytes(carried)) = next else {
+            panic!("the large message is carried: {next:?}")
+        };
+        let (batch, next) = gather(carried, &mut rx);
+        assert_eq!(
+            batch.as_ptr(),
+            at,
+            "the large message was moved, not copied"
+        );
+        assert!(next.is_none(), "a full batch takes nothing more: {next:?}");
+        let Ok(Write::Bytes(c)) = rx.try_recv() else {
+            panic!("the message after the large one waits in the queue")
+        };
+        let (batch, next) = gather(c, &mut rx);
+        assert_eq!(batch, b"c\n");
+        assert!(matches!(next, Some(Write::Close)), "{next:?}");
+        let (_, next) = gather(Vec::new(), &mut rx);
+        assert!(next.is_none());
+    }
 }
