@@ -57,9 +57,6 @@ fn converse(policy: Arc<Policy>, identity: ServerIdentity) {
     for (direction, line) in CONVERSATION {
         session.handle(direction, Frame::Line(line.as_bytes().to_vec()));
     }
-    drop(session);
-    // Start-up is over: what compiling the policy and the tables freed can go back.
-    crate::lean::give_back();
 }
 
 #[cfg(test)]
