@@ -124,3 +124,29 @@ mod unix {
         }
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::fd::AsRawFd;
+
+    use super::unix::pollable;
+
+    #[tokio::test]
+    async fn pipes_are_polled_and_files_keep_the_blocking_path() {
+        let mut ends = [0; 2];
+        // SAFETY: pipe writes two new descriptors into the array.
+        assert_eq!(unsafe { libc::pipe(ends.as_mut_ptr()) }, 0);
+        assert!(pollable(ends[0]).is_some(), "a pipe's read end is polled");
+        assert!(pollable(ends[1]).is_some(), "a pipe's write end is polled");
+        // SAFETY: closing the descriptors pipe made; pollable polled duplicates of them.
+        unsafe {
+            libc::close(ends[0]);
+            libc::close(ends[1]);
+        }
+        let file = tempfile::tempfile().unwrap();
+        assert!(
+            pollable(file.as_raw_fd()).is_none(),
+            "a regular file is not"
+        );
+    }
+}
