@@ -34,7 +34,10 @@ fn of_tree(root: u32, server: &Path, servers: bool) -> Option<Resident> {
         if (exe.as_deref() == Some(server.as_path())) != servers {
             continue;
         }
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        // A process that ended since the tree was read holds nothing any more.
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
         total.rss_kib += field_kib(&status, "VmRSS:")?;
         total.peak_kib += field_kib(&status, "VmHWM:")?;
     }
